@@ -1,0 +1,34 @@
+# The two commands of the README: `make run` and `make test`. Everything else is their plumbing.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test deps migrate demo lock clean
+
+$(STAMP): requirements.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	touch $(STAMP)
+
+deps: $(STAMP)
+
+migrate: deps
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py seed_demo
+
+run: demo
+	@echo "MicroCoder: http://127.0.0.1:8000  (web + Celery worker + beat; Ctrl-C stops all)"
+	$(VENV)/bin/honcho start -f Procfile
+
+test: deps
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lock:
+	$(PY) -m pip freeze --exclude-editable | grep -v '^pkg_resources' > requirements.lock
+
+clean:
+	rm -rf var

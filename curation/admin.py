@@ -1,0 +1,64 @@
+from django.contrib import admin
+
+from curation import models
+
+
+class TestCaseInline(admin.TabularInline):
+    model = models.TestCase
+    extra = 0
+    fields = ("ordinal", "kind", "size_bytes", "is_training", "input", "output")
+    show_change_link = False
+
+
+class ReferenceSolutionInline(admin.StackedInline):
+    model = models.ReferenceSolution
+    extra = 0
+
+
+@admin.register(models.Source)
+class SourceAdmin(admin.ModelAdmin):
+    list_display = ("name", "license", "url", "created_at")
+    search_fields = ("name",)
+
+
+@admin.register(models.ImportRun)
+class ImportRunAdmin(admin.ModelAdmin):
+    list_display = ("id", "source", "format", "status", "done", "total", "created_count", "updated_count", "unchanged_count", "failed_count", "created_at")
+    list_filter = ("status", "format", "source")
+    readonly_fields = ("errors",)
+
+
+@admin.register(models.Problem)
+class ProblemAdmin(admin.ModelAdmin):
+    list_display = ("id", "title", "source", "external_id", "platform", "io_format", "difficulty_label", "process_status", "verification_status", "bucket")
+    list_filter = ("source", "platform", "io_format", "process_status", "verification_status", "bucket", "is_benchmark", "is_duplicate")
+    search_fields = ("title", "external_id")
+    readonly_fields = ("content_hash", "raw_hash", "import_run", "version", "created_at", "updated_at")
+    inlines = [TestCaseInline, ReferenceSolutionInline]
+    list_select_related = ("source",)
+
+
+@admin.register(models.ProblemRevision)
+class ProblemRevisionAdmin(admin.ModelAdmin):
+    list_display = ("problem", "content_hash", "import_run", "replaced_at")
+
+
+@admin.register(models.TestCase)
+class TestCaseAdmin(admin.ModelAdmin):
+    list_display = ("id", "problem", "ordinal", "kind", "size_bytes", "is_training")
+    list_filter = ("kind", "is_training")
+    raw_id_fields = ("problem",)
+
+
+@admin.register(models.ReferenceSolution)
+class ReferenceSolutionAdmin(admin.ModelAdmin):
+    list_display = ("id", "problem", "language", "is_correct")
+    raw_id_fields = ("problem",)
+
+
+for model in (
+    models.StageRun, models.DuplicateCluster, models.ContaminationMatch, models.VerificationRun, models.Verdict,
+    models.DifficultyRubric, models.Prediction, models.PassRateMeasurement, models.Calibration, models.Selection,
+    models.Review, models.ReviewLease, models.AuditEvent, models.SavedView,
+):
+    admin.site.register(model)

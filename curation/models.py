@@ -1,0 +1,465 @@
+"""The domain tables. Filterable facts are typed, indexed columns — not keys inside JSON."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class RunStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    PARTIAL = "partial", "Succeeded with errors"
+    FAILED = "failed", "Failed"
+
+
+class RunRow(models.Model):
+    """Long work is a row: status, counts and progress that the UI polls and the API reports."""
+
+    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.PENDING, db_index=True)
+    total = models.PositiveIntegerField(null=True, blank=True)
+    done = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True)
+    errors = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def progress(self) -> float:
+        if self.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL):
+            return 1.0
+        if not self.total:
+            return 0.0
+        return min(1.0, self.done / self.total)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL, RunStatus.FAILED)
+
+
+# --- Collection --------------------------------------------------------------------------
+
+
+class Source(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    url = models.URLField(blank=True)
+    license = models.CharField(max_length=100, blank=True)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImportRun(RunRow):
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="import_runs")
+    file_path = models.CharField(max_length=1000)
+    format = models.CharField(max_length=40)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+    failed_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"ImportRun #{self.pk} {self.format} {self.file_path}"
+
+    def summary(self) -> dict:
+        return {
+            "id": self.pk,
+            "status": self.status,
+            "source": self.source.name,
+            "format": self.format,
+            "file": self.file_path,
+            "created": self.created_count,
+            "updated": self.updated_count,
+            "unchanged": self.unchanged_count,
+            "failed": self.failed_count,
+            "errors": self.errors,
+        }
+
+
+class IoFormat(models.TextChoices):
+    STDIN = "stdin", "stdin/stdout"
+    FUNCTIONAL = "functional", "function call"
+
+
+class ProcessStatus(models.TextChoices):
+    PENDING = "pending", "Not processed"
+    OK = "ok", "Processed"
+    INCOMPLETE = "incomplete", "Incomplete statement"
+    FAILED = "failed", "Processing failed"
+
+
+class VerificationStatus(models.TextChoices):
+    UNVERIFIED = "unverified", "Not verified"
+    VERIFIED = "verified", "Verified"
+    TESTS_INCONSISTENT = "tests_inconsistent", "Tests inconsistent"
+    NEEDS_CHECKER = "needs_checker", "Needs checker"
+    NO_REFERENCE = "no_reference", "No reference solution"
+    REFERENCE_TOO_SLOW = "reference_too_slow", "Reference too slow"
+    ERROR = "error", "Verification error"
+
+
+class Bucket(models.TextChoices):
+    EASY = "easy", "Easy"
+    MEDIUM = "medium", "Medium"
+    HARD = "hard", "Hard"
+
+
+class ReviewStatus(models.TextChoices):
+    UNREVIEWED = "unreviewed", "Not reviewed"
+    IN_REVIEW = "in_review", "In review"
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+    NEEDS_ADJUDICATION = "needs_adjudication", "Needs adjudication"
+
+
+DIMENSIONS = ("algorithmic_thinking", "implementation", "mathematics", "data_structures", "edge_cases")
+
+
+class Problem(models.Model):
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="problems")
+    external_id = models.CharField(max_length=255)
+    platform = models.CharField(max_length=40, blank=True, db_index=True)
+    contest_id = models.CharField(max_length=64, blank=True)
+    problem_index = models.CharField(max_length=64, blank=True)
+    contest_date = models.DateField(null=True, blank=True, db_index=True)
+    url = models.URLField(max_length=500, blank=True)
+    title = models.CharField(max_length=500, db_index=True)
+    statement = models.TextField(help_text="Markdown with LaTeX; sanitized when rendered")
+    statement_original = models.TextField(blank=True, help_text="As imported, before processing")
+    io_format = models.CharField(max_length=16, choices=IoFormat.choices, default=IoFormat.STDIN, db_index=True)
+    starter_code = models.TextField(blank=True)
+    function_name = models.CharField(max_length=200, blank=True)
+    signature = models.CharField(max_length=1000, blank=True)
+    format_instruction = models.TextField(blank=True)
+    time_limit_ms = models.PositiveIntegerField(null=True, blank=True)
+    memory_limit_mb = models.PositiveIntegerField(null=True, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    difficulty_label = models.CharField(max_length=32, blank=True, db_index=True)
+    difficulty_rating = models.IntegerField(null=True, blank=True)
+    comparison = models.JSONField(default=dict, blank=True, help_text='e.g. {"mode": "tokens"}')
+    flags = models.JSONField(default=list, blank=True)
+    extra = models.JSONField(default=dict, blank=True)
+    content_hash = models.CharField(max_length=64, db_index=True)
+    raw_hash = models.CharField(max_length=64, blank=True)
+    import_run = models.ForeignKey(ImportRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    # Stage status, each a typed column so the list page can filter on it.
+    process_status = models.CharField(
+        max_length=16, choices=ProcessStatus.choices, default=ProcessStatus.PENDING, db_index=True
+    )
+    process_reasons = models.JSONField(default=list, blank=True)
+    normalized_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    verification_status = models.CharField(
+        max_length=24, choices=VerificationStatus.choices, default=VerificationStatus.UNVERIFIED, db_index=True
+    )
+    duplicate_cluster = models.ForeignKey(
+        "DuplicateCluster", null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
+    )
+    is_duplicate = models.BooleanField(default=False, db_index=True, help_text="In a cluster and not its canonical member")
+    is_benchmark = models.BooleanField(default=False, db_index=True)
+    benchmark_name = models.CharField(max_length=100, blank=True)
+    is_contaminated = models.BooleanField(default=False, db_index=True)
+
+    # Current difficulty (copied from the latest prediction, adjusted by reviews).
+    score_algorithmic_thinking = models.FloatField(null=True, blank=True, db_index=True)
+    score_implementation = models.FloatField(null=True, blank=True, db_index=True)
+    score_mathematics = models.FloatField(null=True, blank=True, db_index=True)
+    score_data_structures = models.FloatField(null=True, blank=True, db_index=True)
+    score_edge_cases = models.FloatField(null=True, blank=True, db_index=True)
+    weighted_score = models.FloatField(null=True, blank=True, db_index=True)
+    calibrated_pass_rate = models.FloatField(null=True, blank=True, db_index=True)
+    bucket = models.CharField(max_length=8, choices=Bucket.choices, blank=True, db_index=True)
+
+    review_status = models.CharField(
+        max_length=24, choices=ReviewStatus.choices, default=ReviewStatus.UNREVIEWED, db_index=True
+    )
+    # Optimistic concurrency: every write bumps it; an edit based on an older version is refused.
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="problem_unique_source_external_id"),
+        ]
+        indexes = [models.Index(fields=["platform", "contest_id", "problem_index"])]
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.source_id}:{self.external_id} {self.title}"
+
+    def scores(self) -> dict[str, float | None]:
+        return {dim: getattr(self, f"score_{dim}") for dim in DIMENSIONS}
+
+
+class ProblemRevision(models.Model):
+    """The content a problem had before an import changed it: provenance survives updates."""
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="revisions")
+    content_hash = models.CharField(max_length=64)
+    raw_hash = models.CharField(max_length=64, blank=True)
+    import_run = models.ForeignKey(ImportRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    replaced_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-replaced_at"]
+
+
+class TestKind(models.TextChoices):
+    SAMPLE = "sample", "Sample"
+    HIDDEN = "hidden", "Hidden"
+    GENERATED = "generated", "Generated"
+
+
+class TestCase(models.Model):
+    __test__ = False  # not a pytest class
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="tests")
+    ordinal = models.PositiveIntegerField()
+    input = models.TextField(blank=True)
+    output = models.TextField(blank=True)
+    kind = models.CharField(max_length=12, choices=TestKind.choices, default=TestKind.HIDDEN, db_index=True)
+    size_bytes = models.PositiveIntegerField(default=0)
+    # Chosen for training and verification by the test-hygiene step (cap per problem).
+    is_training = models.BooleanField(default=True)
+    flags = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["problem_id", "ordinal"]
+        constraints = [models.UniqueConstraint(fields=["problem", "ordinal"], name="testcase_unique_ordinal")]
+
+
+class ReferenceSolution(models.Model):
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="solutions")
+    ordinal = models.PositiveIntegerField(default=0)
+    language = models.CharField(max_length=16, default="python3")
+    code = models.TextField()
+    is_correct = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["problem_id", "ordinal"]
+
+
+# --- Processing -------------------------------------------------------------------------
+
+
+class StageRun(RunRow):
+    """One run of a pipeline stage (process, verify, predict, measure, calibrate, select, bulk)."""
+
+    stage = models.CharField(max_length=32, db_index=True)
+    step = models.CharField(max_length=64, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    prompt_tokens = models.PositiveBigIntegerField(default=0)
+    completion_tokens = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.stage} run #{self.pk} ({self.status})"
+
+
+class DuplicateCluster(models.Model):
+    method = models.CharField(max_length=16)  # exact | near
+    canonical = models.ForeignKey(Problem, null=True, on_delete=models.SET_NULL, related_name="+")
+    size = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+
+class MatchStatus(models.TextChoices):
+    PENDING = "pending", "To confirm"
+    CONFIRMED = "confirmed", "Confirmed"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+class ContaminationMatch(models.Model):
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="contamination_matches")
+    benchmark_problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="+")
+    method = models.CharField(max_length=24)  # exact | near | ngram | id | title
+    score = models.FloatField(default=1.0)
+    status = models.CharField(max_length=12, choices=MatchStatus.choices, default=MatchStatus.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["problem", "benchmark_problem", "method"], name="contamination_unique_match"
+            )
+        ]
+
+
+# --- Verification -----------------------------------------------------------------------
+
+
+class VerificationRun(models.Model):
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="verification_runs")
+    stage_run = models.ForeignKey(StageRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    outcome = models.CharField(max_length=24, choices=VerificationStatus.choices)
+    detail = models.TextField(blank=True)
+    inconsistent_tests = models.JSONField(default=list, blank=True)
+    isolation = models.CharField(max_length=24, blank=True)
+    max_reference_ms = models.FloatField(null=True, blank=True)
+    derived_time_limit_ms = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class Verdict(models.Model):
+    verification_run = models.ForeignKey(VerificationRun, on_delete=models.CASCADE, related_name="verdicts")
+    solution = models.ForeignKey(ReferenceSolution, null=True, on_delete=models.SET_NULL, related_name="+")
+    test = models.ForeignKey(TestCase, null=True, on_delete=models.SET_NULL, related_name="verdicts")
+    verdict = models.CharField(max_length=4, db_index=True)
+    time_ms = models.FloatField(null=True, blank=True)
+    memory_kb = models.PositiveIntegerField(null=True, blank=True)
+    diff = models.TextField(blank=True)
+
+
+# --- Difficulty -------------------------------------------------------------------------
+
+
+class DifficultyRubric(models.Model):
+    version = models.CharField(max_length=32, unique=True)
+    dimensions = models.JSONField(default=dict)
+    weights = models.JSONField(default=dict)
+    prompt_version = models.CharField(max_length=32, default="v1")
+    is_active = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"rubric {self.version}"
+
+
+class PredictionStatus(models.TextChoices):
+    OK = "ok", "OK"
+    FAILED = "failed", "Failed"
+
+
+class Prediction(models.Model):
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="predictions")
+    rubric = models.ForeignKey(DifficultyRubric, on_delete=models.PROTECT, related_name="predictions")
+    stage_run = models.ForeignKey(StageRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    predictor = models.CharField(max_length=16)  # llm | features
+    model = models.CharField(max_length=200)
+    prompt_version = models.CharField(max_length=32, blank=True)
+    content_hash = models.CharField(max_length=64)
+    status = models.CharField(max_length=8, choices=PredictionStatus.choices, default=PredictionStatus.OK)
+    score_algorithmic_thinking = models.FloatField(null=True, blank=True)
+    score_implementation = models.FloatField(null=True, blank=True)
+    score_mathematics = models.FloatField(null=True, blank=True)
+    score_data_structures = models.FloatField(null=True, blank=True)
+    score_edge_cases = models.FloatField(null=True, blank=True)
+    weighted_score = models.FloatField(null=True, blank=True)
+    reasons = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    prompt_tokens = models.PositiveIntegerField(default=0)
+    completion_tokens = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["content_hash", "model", "prompt_version"])]
+
+
+class PassRateMeasurement(models.Model):
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="pass_rates")
+    stage_run = models.ForeignKey(StageRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    model = models.CharField(max_length=200)
+    samples = models.PositiveIntegerField()
+    passes = models.PositiveIntegerField()
+    origin = models.CharField(max_length=16, default="measured")  # measured | imported
+    created_at = models.DateTimeField(default=timezone.now)
+
+    @property
+    def pass_rate(self) -> float:
+        return self.passes / self.samples if self.samples else 0.0
+
+
+class Calibration(models.Model):
+    version = models.CharField(max_length=32, unique=True)
+    rubric = models.ForeignKey(DifficultyRubric, on_delete=models.PROTECT, related_name="calibrations")
+    method = models.CharField(max_length=16, default="isotonic")
+    fitted = models.JSONField(default=dict)
+    weights = models.JSONField(default=dict)
+    bucket_bounds = models.JSONField(default=dict)
+    spearman_rho = models.FloatField(null=True, blank=True)
+    reliability = models.JSONField(default=list, blank=True)
+    n_points = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+
+class Selection(models.Model):
+    name = models.CharField(max_length=200)
+    calibration = models.ForeignKey(Calibration, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    policy = models.JSONField(default=dict)
+    preview = models.JSONField(default=dict, blank=True)
+    problems = models.ManyToManyField(Problem, related_name="selections", blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# --- Review -----------------------------------------------------------------------------
+
+
+class Review(models.Model):
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="reviews")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews")
+    decision = models.CharField(max_length=12)  # accept | reject
+    reason = models.TextField(blank=True)
+    adjusted_scores = models.JSONField(default=dict, blank=True)
+    comment = models.TextField(blank=True)
+    is_adjudication = models.BooleanField(default=False)
+    problem_version = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class ReviewLease(models.Model):
+    # One row per problem: the unique key itself forbids two curators holding the same problem.
+    problem = models.OneToOneField(Problem, on_delete=models.CASCADE, related_name="lease")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="leases")
+    expires_at = models.DateTimeField(db_index=True)
+
+
+class AuditEvent(models.Model):
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=64, db_index=True)
+    target_type = models.CharField(max_length=64)
+    target_id = models.CharField(max_length=64, db_index=True)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class SavedView(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views")
+    name = models.CharField(max_length=100)
+    query = models.TextField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "name"], name="savedview_unique_name")]

@@ -1,0 +1,278 @@
+"""Collection stage: stream an importer's records into Problem, TestCase and ReferenceSolution rows.
+
+Records are written in chunks, one transaction per chunk, so a failure never leaves a problem
+half-written; a chunk that fails as a whole is retried record by record so that one bad row
+cannot take its neighbours down with it.
+"""
+from __future__ import annotations
+
+import gzip
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+
+from curation.collect import ImportLimits, available_formats, get_importer
+from curation.collect.records import CanonicalProblem, RecordError
+from curation.models import ImportRun, Problem, ProblemRevision, ReferenceSolution, Source, TestCase
+from curation.services.audit import audit_event_record
+from curation.services.runs import run_finish, run_progress, run_start
+
+logger = logging.getLogger(__name__)
+
+# Default source names and licences per format, used when --source is not given.
+DEFAULT_SOURCES = {
+    "codecontests-dir": ("codecontests", "CC-BY-4.0", "https://github.com/google-deepmind/code_contests"),
+    "codecontests-hf": ("codecontests", "CC-BY-4.0", "https://github.com/google-deepmind/code_contests"),
+    "leetcodedataset": ("leetcodedataset", "MIT", "https://github.com/newfacade/LeetCodeDataset"),
+    "livecodebench": ("livecodebench", "CC-BY-4.0", "https://livecodebench.github.io/"),
+    "taco": ("taco", "Apache-2.0", "https://github.com/FlagOpen/TACO"),
+    "apps": ("apps", "MIT", "https://github.com/hendrycks/apps"),
+    "kattis": ("kattis", "", "https://open.kattis.com/"),
+    "canonical-jsonl": ("canonical", "", ""),
+}
+
+PROBLEM_FIELDS = (
+    "platform", "contest_id", "problem_index", "contest_date", "url", "title", "io_format",
+    "starter_code", "function_name", "time_limit_ms", "memory_limit_mb", "tags", "difficulty_label",
+    "difficulty_rating", "comparison", "flags", "extra",
+)
+
+
+class ImportRequestError(ValueError):
+    """The request itself is wrong (unknown format, missing path): nothing was started."""
+
+
+def import_limits() -> ImportLimits:
+    return ImportLimits(
+        max_test_bytes=settings.IMPORT_MAX_TEST_BYTES,
+        max_decompressed_bytes=settings.IMPORT_MAX_DECOMPRESSED_BYTES,
+    )
+
+
+def source_get_or_create(name: str, format_name: str) -> Source:
+    default_name, license_name, url = DEFAULT_SOURCES.get(format_name, (name, "", ""))
+    source, _ = Source.objects.get_or_create(
+        name=name, defaults={"license": license_name if name == default_name else "", "url": url if name == default_name else ""}
+    )
+    return source
+
+
+def import_run_create(*, path: str, format_name: str, source_name: str | None = None, user=None) -> ImportRun:
+    if format_name not in available_formats():
+        raise ImportRequestError(
+            f"unknown format '{format_name}'; known formats: {', '.join(sorted(available_formats()))}"
+        )
+    if not Path(path).exists():
+        raise ImportRequestError(f"path '{path}' does not exist")
+    source_name = source_name or DEFAULT_SOURCES.get(format_name, (format_name,))[0]
+    with transaction.atomic():
+        source = source_get_or_create(source_name, format_name)
+        run = ImportRun.objects.create(
+            source=source, file_path=str(Path(path).resolve()), format=format_name, created_by=user
+        )
+        audit_event_record(actor=user, action="import_run_create", target=run, after={"path": run.file_path, "format": format_name})
+    return run
+
+
+def estimate_record_count(path: Path) -> int | None:
+    """A cheap upper estimate of how many records a path holds, for the progress bar."""
+    try:
+        if path.is_dir():
+            return sum(1 for child in path.iterdir() if child.is_dir()) or 1
+        name = path.name.lower()
+        if name.endswith(".parquet"):
+            import pyarrow.parquet as pq
+
+            return pq.ParquetFile(path).metadata.num_rows
+        if name.endswith(".jsonl") or name.endswith(".jsonl.gz") or name.endswith(".gz"):
+            opener = gzip.open if name.endswith(".gz") else open
+            count = 0
+            with opener(path, "rb") as fh:
+                while chunk := fh.read(1 << 20):
+                    count += chunk.count(b"\n")
+                    if count > 10_000_000:
+                        break
+            return count
+    except (OSError, EOFError, ValueError):
+        return None
+    return None
+
+
+@dataclass
+class ChunkOutcome:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[dict] = field(default_factory=list)
+
+
+def _problem_values(record: CanonicalProblem) -> dict:
+    values = {name: getattr(record, name) for name in PROBLEM_FIELDS}
+    values["statement"] = record.statement
+    values["statement_original"] = record.statement
+    values["title"] = (record.title or record.external_id)[:500]
+    values["platform"] = (record.platform or "")[:40]
+    values["content_hash"] = record.content_hash()
+    values["raw_hash"] = record.raw_hash
+    values["comparison"] = record.comparison or {"mode": "tokens"}
+    return values
+
+
+def _children(problem: Problem, record: CanonicalProblem) -> tuple[list[TestCase], list[ReferenceSolution]]:
+    tests = [
+        TestCase(
+            problem=problem,
+            ordinal=i,
+            input=t.input,
+            output=t.output,
+            kind=t.kind,
+            size_bytes=len(t.input.encode("utf-8")) + len(t.output.encode("utf-8")),
+        )
+        for i, t in enumerate(record.tests)
+    ]
+    solutions = [
+        ReferenceSolution(problem=problem, ordinal=i, language=s.language, code=s.code, is_correct=s.is_correct)
+        for i, s in enumerate(record.solutions)
+    ]
+    return tests, solutions
+
+
+def _write_chunk(run: ImportRun, records: list[CanonicalProblem]) -> ChunkOutcome:
+    """Write one chunk in one transaction: new problems in bulk, changed ones updated in place."""
+    outcome = ChunkOutcome()
+    with transaction.atomic():
+        existing = {
+            p.external_id: p
+            for p in Problem.objects.filter(source=run.source, external_id__in=[r.external_id for r in records])
+        }
+        new_problems: list[tuple[Problem, CanonicalProblem]] = []
+        changed: list[tuple[Problem, CanonicalProblem]] = []
+        for record in records:
+            values = _problem_values(record)
+            current = existing.get(record.external_id)
+            if current is None:
+                new_problems.append((Problem(source=run.source, external_id=record.external_id, import_run=run, **values), record))
+            elif current.content_hash == values["content_hash"]:
+                outcome.unchanged += 1
+            else:
+                ProblemRevision.objects.create(
+                    problem=current, content_hash=current.content_hash, raw_hash=current.raw_hash, import_run=run
+                )
+                for name, value in values.items():
+                    setattr(current, name, value)
+                current.import_run = run
+                current.version += 1
+                # Downstream facts were derived from the old content: send it back through the stages.
+                current.process_status = "pending"
+                current.verification_status = "unverified"
+                current.save()
+                changed.append((current, record))
+        if new_problems:
+            Problem.objects.bulk_create([p for p, _ in new_problems], batch_size=1000)
+        if changed:
+            changed_ids = [p.pk for p, _ in changed]
+            TestCase.objects.filter(problem_id__in=changed_ids).delete()
+            ReferenceSolution.objects.filter(problem_id__in=changed_ids).delete()
+        all_tests: list[TestCase] = []
+        all_solutions: list[ReferenceSolution] = []
+        for problem, record in new_problems + changed:
+            tests, solutions = _children(problem, record)
+            all_tests.extend(tests)
+            all_solutions.extend(solutions)
+        TestCase.objects.bulk_create(all_tests, batch_size=2000)
+        ReferenceSolution.objects.bulk_create(all_solutions, batch_size=1000)
+        outcome.created += len(new_problems)
+        outcome.updated += len(changed)
+    return outcome
+
+
+def _write_chunk_isolating_failures(run: ImportRun, records: list[CanonicalProblem]) -> ChunkOutcome:
+    try:
+        return _write_chunk(run, records)
+    except Exception:  # noqa: BLE001 — a DB-level failure in the chunk: find the record to blame
+        logger.exception("import run %s: chunk failed, retrying record by record", run.pk)
+    outcome = ChunkOutcome()
+    for record in records:
+        try:
+            single = _write_chunk(run, [record])
+        except Exception as exc:  # noqa: BLE001
+            outcome.errors.append(
+                {"file": run.file_path, "record": record.external_id, "field": "", "message": f"could not be stored: {exc}"}
+            )
+            continue
+        outcome.created += single.created
+        outcome.updated += single.updated
+        outcome.unchanged += single.unchanged
+    return outcome
+
+
+def import_run_execute(run_id: int, *, chunk_size: int | None = None) -> ImportRun:
+    """Stream the file into the store. Idempotent: a rerun of the same file changes nothing."""
+    run = ImportRun.objects.select_related("source").get(pk=run_id)
+    if run.is_finished:
+        return run
+    chunk_size = chunk_size or settings.IMPORT_CHUNK_SIZE
+    path = Path(run.file_path)
+    run_start(run, total=estimate_record_count(path))
+    importer = get_importer(run.format, import_limits())
+    errors: list[dict] = []
+    counts = {"created_count": 0, "updated_count": 0, "unchanged_count": 0, "failed_count": 0}
+    seen_ids: set[str] = set()
+    chunk: list[CanonicalProblem] = []
+    done = 0
+
+    def flush() -> None:
+        outcome = _write_chunk_isolating_failures(run, chunk)
+        counts["created_count"] += outcome.created
+        counts["updated_count"] += outcome.updated
+        counts["unchanged_count"] += outcome.unchanged
+        counts["failed_count"] += len(outcome.errors)
+        errors.extend(outcome.errors)
+        chunk.clear()
+        total = run.total if run.total is None or run.total >= done else done
+        run_progress(run, done=done, total=total, **counts)
+
+    try:
+        for item in importer.iter_records(path):
+            done += 1
+            if isinstance(item, RecordError):
+                counts["failed_count"] += 1
+                errors.append({"file": item.file, "record": item.record, "field": item.field, "message": item.message})
+                continue
+            if item.external_id in seen_ids:
+                counts["failed_count"] += 1
+                errors.append(
+                    {"file": str(path), "record": item.external_id, "field": "external_id", "message": "duplicate id in this import; first occurrence kept"}
+                )
+                continue
+            seen_ids.add(item.external_id)
+            chunk.append(item)
+            if len(chunk) >= chunk_size:
+                flush()
+        if chunk:
+            flush()
+    except Exception as exc:  # noqa: BLE001 — the run row must say what happened
+        logger.exception("import run %s failed", run.pk)
+        run.errors = errors + [{"file": str(path), "record": "", "field": "", "message": f"import aborted: {exc}"}]
+        for name, value in counts.items():
+            setattr(run, name, value)
+        run_finish(run, failed=True, message=str(exc))
+        return run
+    run.errors = errors
+    for name, value in counts.items():
+        setattr(run, name, value)
+    run.total = done
+    run.done = done
+    run_finish(run)
+    return run
+
+
+def import_run_enqueue(run: ImportRun) -> None:
+    """Dispatch after commit, so the worker never looks for a row that is not there yet."""
+    from curation.tasks import import_problems_task
+
+    transaction.on_commit(lambda: import_problems_task.delay(run.pk))
+

@@ -1,0 +1,1 @@
+# TrainingRun, EvalRun, metric points and job events arrive with the training issue.
