@@ -463,3 +463,101 @@ class SavedView(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "name"], name="savedview_unique_name")]
+
+
+# --- Snapshots, exports, webhooks ----------------------------------------------------------
+
+
+class ImmutableError(Exception):
+    """A snapshot, once made, never changes."""
+
+
+class DatasetSnapshot(models.Model):
+    """An immutable, versioned set of problem versions with a manifest and a content hash."""
+
+    name = models.CharField(max_length=200, db_index=True)
+    version = models.PositiveIntegerField()
+    selection = models.ForeignKey(Selection, null=True, blank=True, on_delete=models.SET_NULL, related_name="snapshots")
+    criteria = models.JSONField(default=dict, blank=True)
+    manifest = models.JSONField(default=dict, blank=True)
+    content_hash = models.CharField(max_length=64, db_index=True)
+    problem_count = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["name", "version"], name="snapshot_unique_version")]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.pop("_allow_update", False):
+            raise ImmutableError(f"snapshot {self.pk} is immutable")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableError(f"snapshot {self.pk} is immutable")
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"
+
+
+class SnapshotItem(models.Model):
+    """One frozen problem version: everything a training run needs, copied, not referenced."""
+
+    snapshot = models.ForeignKey(DatasetSnapshot, on_delete=models.PROTECT, related_name="items")
+    problem = models.ForeignKey(Problem, null=True, on_delete=models.SET_NULL, related_name="+")
+    ordinal = models.PositiveIntegerField()
+    problem_key = models.CharField(max_length=400, help_text="source:external_id, stable across re-imports")
+    content_hash = models.CharField(max_length=64)
+    data = models.JSONField()
+
+    class Meta:
+        ordering = ["snapshot_id", "ordinal"]
+        constraints = [models.UniqueConstraint(fields=["snapshot", "ordinal"], name="snapshotitem_unique_ordinal")]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ImmutableError(f"snapshot item {self.pk} is immutable")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableError(f"snapshot item {self.pk} is immutable")
+
+
+class Export(RunRow):
+    snapshot = models.ForeignKey(DatasetSnapshot, on_delete=models.PROTECT, related_name="exports")
+    format = models.CharField(max_length=24)  # canonical-jsonl | parquet | verl | trl | livecodebench
+    options = models.JSONField(default=dict, blank=True)
+    file = models.CharField(max_length=500, blank=True, help_text="path under MEDIA_ROOT")
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class Webhook(models.Model):
+    url = models.URLField(max_length=500)
+    secret = models.CharField(max_length=200, help_text="Standard Webhooks secret (whsec_...)")
+    events = models.JSONField(default=list, help_text="snapshot.created, export.finished, run.finished")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class WebhookDelivery(models.Model):
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=64)
+    message_id = models.CharField(max_length=64)
+    payload = models.JSONField()
+    status = models.CharField(max_length=12, default="pending")  # pending | delivered | failed
+    attempts = models.PositiveSmallIntegerField(default=0)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]

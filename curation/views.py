@@ -1,11 +1,11 @@
-from django.contrib.auth.decorators import login_required
+from curation.roles import role_required
 from django.core.paginator import Paginator
 from django.shortcuts import render
 
 from curation import selectors
 
 
-@login_required
+@role_required("viewer")
 def home(request):
     search = request.GET.get("q", "").strip()
     page = Paginator(selectors.problem_list(search=search), 50).get_page(request.GET.get("page"))

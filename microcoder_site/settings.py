@@ -134,15 +134,10 @@ CELERY_TASK_ACKS_LATE = True  # a killed worker loses nothing: the task is redel
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {
-    "curation.tasks.predict_*": {"queue": "llm"},
-    "curation.tasks.measure_*": {"queue": "llm"},
-    "curation.tasks.verify_*": {"queue": "sandbox"},
-    "training_jobs.tasks.*": {"queue": "jobs"},
-}
+# Each task names its queue (default, llm, sandbox, jobs) in its decorator.
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE = {
-    "expire-review-leases": {"task": "curation.tasks.expire_review_leases", "schedule": 300.0},
+    "expire-review-leases": {"task": "curation.tasks.maintenance.expire_review_leases", "schedule": 300.0},
 }
 
 # --- Imports ------------------------------------------------------------------------------
@@ -181,3 +176,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# --- Review -------------------------------------------------------------------------------
+REVIEWS_PER_PROBLEM = int(os.environ.get("REVIEWS_PER_PROBLEM", "1"))
+REVIEW_LEASE_MINUTES = int(os.environ.get("REVIEW_LEASE_MINUTES", "30"))
+# A curator's adjusted weighted score further than this from the prediction goes to adjudication.
+REVIEW_DISAGREEMENT_THRESHOLD = float(os.environ.get("REVIEW_DISAGREEMENT_THRESHOLD", "2.0"))

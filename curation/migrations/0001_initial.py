@@ -48,6 +48,17 @@ class Migration(migrations.Migration):
             ],
         ),
         migrations.CreateModel(
+            name='Webhook',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('url', models.URLField(max_length=500)),
+                ('secret', models.CharField(help_text='Standard Webhooks secret (whsec_...)', max_length=200)),
+                ('events', models.JSONField(default=list, help_text='snapshot.created, export.finished, run.finished')),
+                ('is_active', models.BooleanField(default=True)),
+                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+            ],
+        ),
+        migrations.CreateModel(
             name='AuditEvent',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -58,6 +69,23 @@ class Migration(migrations.Migration):
                 ('after', models.JSONField(blank=True, default=dict)),
                 ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
                 ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ],
+            options={
+                'ordering': ['-created_at'],
+            },
+        ),
+        migrations.CreateModel(
+            name='DatasetSnapshot',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('name', models.CharField(db_index=True, max_length=200)),
+                ('version', models.PositiveIntegerField()),
+                ('criteria', models.JSONField(blank=True, default=dict)),
+                ('manifest', models.JSONField(blank=True, default=dict)),
+                ('content_hash', models.CharField(db_index=True, max_length=64)),
+                ('problem_count', models.PositiveIntegerField(default=0)),
+                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
                 'ordering': ['-created_at'],
@@ -79,6 +107,30 @@ class Migration(migrations.Migration):
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('rubric', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='calibrations', to='curation.difficultyrubric')),
             ],
+        ),
+        migrations.CreateModel(
+            name='Export',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('status', models.CharField(choices=[('pending', 'Pending'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('partial', 'Succeeded with errors'), ('failed', 'Failed')], db_index=True, default='pending', max_length=16)),
+                ('total', models.PositiveIntegerField(blank=True, null=True)),
+                ('done', models.PositiveIntegerField(default=0)),
+                ('message', models.TextField(blank=True)),
+                ('errors', models.JSONField(blank=True, default=list)),
+                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                ('started_at', models.DateTimeField(blank=True, null=True)),
+                ('finished_at', models.DateTimeField(blank=True, null=True)),
+                ('format', models.CharField(max_length=24)),
+                ('options', models.JSONField(blank=True, default=dict)),
+                ('file', models.CharField(blank=True, help_text='path under MEDIA_ROOT', max_length=500)),
+                ('size_bytes', models.PositiveBigIntegerField(default=0)),
+                ('sha256', models.CharField(blank=True, max_length=64)),
+                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('snapshot', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='exports', to='curation.datasetsnapshot')),
+            ],
+            options={
+                'ordering': ['-created_at'],
+            },
         ),
         migrations.CreateModel(
             name='ImportRun',
@@ -234,6 +286,26 @@ class Migration(migrations.Migration):
                 ('problems', models.ManyToManyField(blank=True, related_name='selections', to='curation.problem')),
             ],
         ),
+        migrations.AddField(
+            model_name='datasetsnapshot',
+            name='selection',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='snapshots', to='curation.selection'),
+        ),
+        migrations.CreateModel(
+            name='SnapshotItem',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('ordinal', models.PositiveIntegerField()),
+                ('problem_key', models.CharField(help_text='source:external_id, stable across re-imports', max_length=400)),
+                ('content_hash', models.CharField(max_length=64)),
+                ('data', models.JSONField()),
+                ('problem', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='curation.problem')),
+                ('snapshot', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='items', to='curation.datasetsnapshot')),
+            ],
+            options={
+                'ordering': ['snapshot_id', 'ordinal'],
+            },
+        ),
         migrations.CreateModel(
             name='StageRun',
             fields=[
@@ -349,6 +421,25 @@ class Migration(migrations.Migration):
             ],
         ),
         migrations.CreateModel(
+            name='WebhookDelivery',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('event', models.CharField(max_length=64)),
+                ('message_id', models.CharField(max_length=64)),
+                ('payload', models.JSONField()),
+                ('status', models.CharField(default='pending', max_length=12)),
+                ('attempts', models.PositiveSmallIntegerField(default=0)),
+                ('response_status', models.PositiveSmallIntegerField(blank=True, null=True)),
+                ('response_body', models.TextField(blank=True)),
+                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('delivered_at', models.DateTimeField(blank=True, null=True)),
+                ('webhook', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='curation.webhook')),
+            ],
+            options={
+                'ordering': ['-created_at'],
+            },
+        ),
+        migrations.CreateModel(
             name='ContaminationMatch',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -374,6 +465,14 @@ class Migration(migrations.Migration):
             options={
                 'constraints': [models.UniqueConstraint(fields=('user', 'name'), name='savedview_unique_name')],
             },
+        ),
+        migrations.AddConstraint(
+            model_name='datasetsnapshot',
+            constraint=models.UniqueConstraint(fields=('name', 'version'), name='snapshot_unique_version'),
+        ),
+        migrations.AddConstraint(
+            model_name='snapshotitem',
+            constraint=models.UniqueConstraint(fields=('snapshot', 'ordinal'), name='snapshotitem_unique_ordinal'),
         ),
         migrations.AddIndex(
             model_name='problem',

@@ -4,8 +4,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-# Roles are Django groups; each role includes the rights of those before it.
-ROLES = ("viewer", "curator", "adjudicator", "admin")
+
+from curation.roles import ROLES
 
 
 def roles_ensure() -> None:

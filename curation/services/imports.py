@@ -272,7 +272,7 @@ def import_run_execute(run_id: int, *, chunk_size: int | None = None) -> ImportR
 
 def import_run_enqueue(run: ImportRun) -> None:
     """Dispatch after commit, so the worker never looks for a row that is not there yet."""
-    from curation.tasks import import_problems_task
+    from curation.tasks.imports import import_problems_task
 
     transaction.on_commit(lambda: import_problems_task.delay(run.pk))
 

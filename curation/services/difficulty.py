@@ -1,0 +1,1 @@
+"""difficulty stage: Django side (rows, batches, progress) around the pure-Python core."""

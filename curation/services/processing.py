@@ -1,0 +1,1 @@
+"""processing stage: Django side (rows, batches, progress) around the pure-Python core."""
