@@ -118,6 +118,8 @@ def _problem_values(record: CanonicalProblem) -> dict:
     values["content_hash"] = record.content_hash()
     values["raw_hash"] = record.raw_hash
     values["comparison"] = record.comparison or {"mode": "tokens"}
+    # The processing stage needs to know whether the statement is HTML, Markdown or plain text.
+    values["extra"] = {**record.extra, "statement_format": record.statement_format}
     return values
 
 

@@ -1,1 +1,9 @@
-"""Celery tasks: bulk."""
+"""Celery tasks: bulk actions on the problems a filter matched (see curation.services.bulk)."""
+from celery import shared_task
+
+from curation.services import bulk
+
+
+@shared_task(acks_late=True, queue="default")
+def bulk_action_task(run_id: int) -> None:
+    bulk.bulk_action_execute(run_id)

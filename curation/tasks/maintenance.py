@@ -4,7 +4,7 @@ from django.utils import timezone
 from curation.models import ReviewLease
 
 
-@shared_task(queue="default")
+@shared_task
 def expire_review_leases() -> int:
     deleted, _ = ReviewLease.objects.filter(expires_at__lt=timezone.now()).delete()
     return deleted

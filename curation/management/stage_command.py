@@ -1,0 +1,88 @@
+"""Shared shape of the stage commands (`process_problems`, `verify_problems`, ...): start a
+StageRun, run it on a worker (default) or inline (`--sync`), follow its progress, print a summary."""
+from __future__ import annotations
+
+import json
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from curation.models import StageRun
+from curation.services import stages
+
+
+class StageCommand(BaseCommand):
+    stage: str = ""
+
+    def add_arguments(self, parser):
+        parser.add_argument("--sync", action="store_true", help="run inline instead of on a worker")
+        parser.add_argument("--no-wait", action="store_true", help="enqueue and return at once")
+        parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+        parser.add_argument("--problem-ids", default="", help="comma-separated problem ids (default: all)")
+        parser.add_argument("--timeout", type=float, default=6 * 3600, help="seconds to wait for the worker")
+
+    def stage_params(self, options) -> dict:
+        return {}
+
+    def stage_step(self, options) -> str:
+        return ""
+
+    def handle(self, *args, **options):
+        ids = [int(x) for x in options["problem_ids"].split(",") if x.strip()] or None
+        try:
+            run = stages.stage_run_create(
+                stage=self.stage, problem_ids=ids, params=self.stage_params(options), step=self.stage_step(options)
+            )
+        except (stages.UnknownStageError, ValueError) as exc:
+            raise CommandError(str(exc)) from exc
+        if options["sync"]:
+            run = stages.stage_run_execute(run.pk)
+        else:
+            from django.db import transaction
+
+            with transaction.atomic():
+                stages.stage_run_enqueue(run)
+            if options["no_wait"]:
+                self.emit({"id": run.pk, "stage": run.stage, "status": run.status}, options["json"])
+                return
+            run = self.wait(run, options["timeout"], quiet=options["json"])
+        self.emit(stage_run_summary(run), options["json"])
+        if run.status == "failed":
+            raise CommandError(f"{self.stage} run {run.pk} failed: {run.message}")
+
+    def wait(self, run: StageRun, timeout: float, quiet: bool) -> StageRun:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            run.refresh_from_db()
+            if run.is_finished:
+                return run
+            if not quiet:
+                self.stderr.write(f"\r{run.stage} {run.status}: {run.done}/{run.total or '?'}", ending="")
+            time.sleep(0.5)
+        raise CommandError(f"{self.stage} run {run.pk} still {run.status} after {timeout:.0f}s (is a worker running?)")
+
+    def emit(self, summary: dict, as_json: bool) -> None:
+        if as_json:
+            self.stdout.write(json.dumps(summary, indent=2, default=str))
+            return
+        self.stdout.write(f"{summary['stage']} run {summary['id']}: {summary['status']} ({summary.get('done', 0)}/{summary.get('total') or 0})")
+        for key, value in summary.get("counts", {}).items():
+            self.stdout.write(f"  {key}: {value}")
+        for error in summary.get("errors", [])[:50]:
+            self.stdout.write(f"  error: {error.get('record', '')} {error.get('field', '')} {error.get('message', '')}".rstrip())
+
+
+def stage_run_summary(run: StageRun) -> dict:
+    return {
+        "id": run.pk,
+        "stage": run.stage,
+        "step": run.step,
+        "status": run.status,
+        "done": run.done,
+        "total": run.total,
+        "counts": run.counts,
+        "errors": run.errors,
+        "message": run.message,
+        "prompt_tokens": run.prompt_tokens,
+        "completion_tokens": run.completion_tokens,
+    }
