@@ -63,29 +63,32 @@ def copy_baseline(path: Path, database_url: str) -> float:
         conn.execute("CREATE TEMP TABLE scratch_problem (id bigint, external_id text, title text, statement text, raw jsonb)")
         conn.execute("CREATE TEMP TABLE scratch_test (problem_id bigint, ordinal int, input text, output text, kind text)")
         start = time.perf_counter()
-        with conn.cursor() as cur:
-            with cur.copy("COPY scratch_problem FROM STDIN") as copy_p, path.open() as fh:
-                tests_rows = []
-                for i, line in enumerate(fh):
-                    row = json.loads(line)
-                    copy_p.write_row((i, row["question_id"], row["question_title"], row["question_content"], line))
-                    public = json.loads(row["public_test_cases"])
-                    private = json.loads(pickle.loads(zlib.decompress(base64.b64decode(row["private_test_cases"]))))  # noqa: S301 — our own synthetic file
-                    for k, case in enumerate(public + private):
-                        tests_rows.append((i, k, case["input"], case["output"], "sample" if k < len(public) else "hidden"))
-                    if len(tests_rows) > 50_000:
-                        _copy_tests(cur, tests_rows)
-                        tests_rows.clear()
-            if tests_rows:
-                _copy_tests(cur, tests_rows)
+        with conn.cursor() as cur, path.open() as fh:
+            problems, tests_rows = [], []
+            for i, line in enumerate(fh):
+                row = json.loads(line)
+                problems.append((i, row["question_id"], row["question_title"], row["question_content"], line))
+                public = json.loads(row["public_test_cases"])
+                private = json.loads(pickle.loads(zlib.decompress(base64.b64decode(row["private_test_cases"]))))  # noqa: S301 — our own synthetic file
+                for k, case in enumerate(public + private):
+                    tests_rows.append((i, k, case["input"], case["output"], "sample" if k < len(public) else "hidden"))
+                if len(problems) >= 5000:
+                    _copy_batch(cur, problems, tests_rows)
+            _copy_batch(cur, problems, tests_rows)
         conn.commit()
         return time.perf_counter() - start
 
 
-def _copy_tests(cur, rows) -> None:
-    with cur.copy("COPY scratch_test FROM STDIN") as copy_t:
-        for r in rows:
-            copy_t.write_row(r)
+def _copy_batch(cur, problems: list, tests_rows: list) -> None:
+    # One COPY at a time per connection: problems first, then their tests.
+    with cur.copy("COPY scratch_problem FROM STDIN") as copy:
+        for r in problems:
+            copy.write_row(r)
+    with cur.copy("COPY scratch_test FROM STDIN") as copy:
+        for r in tests_rows:
+            copy.write_row(r)
+    problems.clear()
+    tests_rows.clear()
 
 
 def main() -> None:

@@ -145,7 +145,7 @@ CELERY_BEAT_SCHEDULE = {
 # --- Imports ------------------------------------------------------------------------------
 IMPORT_MAX_TEST_BYTES = int(os.environ.get("IMPORT_MAX_TEST_BYTES", str(16 * 1024 * 1024)))
 IMPORT_MAX_DECOMPRESSED_BYTES = int(os.environ.get("IMPORT_MAX_DECOMPRESSED_BYTES", str(2 * 1024**3)))
-IMPORT_CHUNK_SIZE = int(os.environ.get("IMPORT_CHUNK_SIZE", "500"))
+IMPORT_CHUNK_SIZE = int(os.environ.get("IMPORT_CHUNK_SIZE", "1000"))
 UPLOAD_DIR = VAR_DIR / "uploads"
 
 # --- Judge --------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 IO_STDIN = "stdin"
@@ -75,9 +75,24 @@ class CanonicalProblem:
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        # Written out by hand: dataclasses.asdict deep-copies every test and is the hot spot of
+        # a large import.
+        data = {name: getattr(self, name) for name in _SCALAR_FIELDS}
         data["contest_date"] = self.contest_date.isoformat() if self.contest_date else None
+        data["tags"] = list(self.tags)
+        data["comparison"] = dict(self.comparison)
+        data["tests"] = [{"input": t.input, "output": t.output, "kind": t.kind} for t in self.tests]
+        data["solutions"] = [{"code": s.code, "language": s.language, "is_correct": s.is_correct} for s in self.solutions]
+        data["flags"] = list(self.flags)
+        data["extra"] = dict(self.extra)
         return data
+
+
+_SCALAR_FIELDS = (
+    "external_id", "title", "statement", "platform", "statement_format", "contest_id", "problem_index",
+    "url", "io_format", "starter_code", "function_name", "time_limit_ms", "memory_limit_mb",
+    "difficulty_label", "difficulty_rating", "raw_hash",
+)
 
 
 @dataclass

@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from curation.collect import ImportLimits, available_formats, get_importer
 from curation.collect.records import CanonicalProblem, RecordError
 from curation.models import ImportRun, Problem, ProblemRevision, ReferenceSolution, Source, TestCase
 from curation.services.audit import audit_event_record
+from curation.services.bulk_insert import insert_values
 from curation.services.runs import run_finish, run_progress, run_start
 
 logger = logging.getLogger(__name__)
@@ -123,40 +125,52 @@ def _problem_values(record: CanonicalProblem) -> dict:
     return values
 
 
-def _children(problem: Problem, record: CanonicalProblem) -> tuple[list[TestCase], list[ReferenceSolution]]:
+PROBLEM_VALUE_COLUMNS = [*PROBLEM_FIELDS, "statement", "statement_original", "content_hash", "raw_hash"]
+# Columns a new row needs beyond the record's values: Problem's own defaults, spelled out
+# because the COPY path writes every column explicitly.
+NEW_PROBLEM_DEFAULTS = {
+    "signature": "", "format_instruction": "", "process_status": "pending", "process_reasons": [],
+    "normalized_hash": "", "verification_status": "unverified", "is_duplicate": False, "is_benchmark": False,
+    "benchmark_name": "", "is_contaminated": False, "bucket": "", "review_status": "unreviewed", "version": 1,
+}
+NEW_PROBLEM_COLUMNS = ["source", "external_id", "import_run", *PROBLEM_VALUE_COLUMNS, *NEW_PROBLEM_DEFAULTS, "created_at", "updated_at"]
+TEST_COLUMNS = ["problem", "ordinal", "input", "output", "kind", "size_bytes", "is_training", "flags"]
+SOLUTION_COLUMNS = ["problem", "ordinal", "language", "code", "is_correct"]
+
+
+def _children(problem_id: int, record: CanonicalProblem) -> tuple[list[tuple], list[tuple]]:
+    """Plain value rows for the problem's tests and solutions, in TEST_/SOLUTION_COLUMNS order."""
     tests = [
-        TestCase(
-            problem=problem,
-            ordinal=i,
-            input=t.input,
-            output=t.output,
-            kind=t.kind,
-            size_bytes=len(t.input.encode("utf-8")) + len(t.output.encode("utf-8")),
-        )
+        (problem_id, i, t.input, t.output, t.kind, len(t.input.encode("utf-8")) + len(t.output.encode("utf-8")), True, [])
         for i, t in enumerate(record.tests)
     ]
-    solutions = [
-        ReferenceSolution(problem=problem, ordinal=i, language=s.language, code=s.code, is_correct=s.is_correct)
-        for i, s in enumerate(record.solutions)
-    ]
+    solutions = [(problem_id, i, s.language, s.code, s.is_correct) for i, s in enumerate(record.solutions)]
     return tests, solutions
 
 
 def _write_chunk(run: ImportRun, records: list[CanonicalProblem]) -> ChunkOutcome:
     """Write one chunk in one transaction: new problems in bulk, changed ones updated in place."""
     outcome = ChunkOutcome()
+    now = timezone.now()
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # An import is idempotent and can simply be rerun, so it need not wait for each
+            # chunk's WAL flush; a crash loses at most the last chunks, never half of one.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit = off")
         existing = {
             p.external_id: p
             for p in Problem.objects.filter(source=run.source, external_id__in=[r.external_id for r in records])
         }
-        new_problems: list[tuple[Problem, CanonicalProblem]] = []
+        new_rows: list[tuple] = []
+        new_records: list[CanonicalProblem] = []
         changed: list[tuple[Problem, CanonicalProblem]] = []
         for record in records:
             values = _problem_values(record)
             current = existing.get(record.external_id)
             if current is None:
-                new_problems.append((Problem(source=run.source, external_id=record.external_id, import_run=run, **values), record))
+                new_rows.append((run.source_id, record.external_id, run.pk, *[values[c] for c in PROBLEM_VALUE_COLUMNS], *NEW_PROBLEM_DEFAULTS.values(), now, now))
+                new_records.append(record)
             elif current.content_hash == values["content_hash"]:
                 outcome.unchanged += 1
             else:
@@ -172,21 +186,20 @@ def _write_chunk(run: ImportRun, records: list[CanonicalProblem]) -> ChunkOutcom
                 current.verification_status = "unverified"
                 current.save()
                 changed.append((current, record))
-        if new_problems:
-            Problem.objects.bulk_create([p for p, _ in new_problems], batch_size=1000)
+        new_ids = insert_values(Problem, NEW_PROBLEM_COLUMNS, new_rows, return_ids=True)
         if changed:
             changed_ids = [p.pk for p, _ in changed]
             TestCase.objects.filter(problem_id__in=changed_ids).delete()
             ReferenceSolution.objects.filter(problem_id__in=changed_ids).delete()
-        all_tests: list[TestCase] = []
-        all_solutions: list[ReferenceSolution] = []
-        for problem, record in new_problems + changed:
-            tests, solutions = _children(problem, record)
+        all_tests: list[tuple] = []
+        all_solutions: list[tuple] = []
+        for problem_id, record in [*zip(new_ids, new_records), *[(p.pk, r) for p, r in changed]]:
+            tests, solutions = _children(problem_id, record)
             all_tests.extend(tests)
             all_solutions.extend(solutions)
-        TestCase.objects.bulk_create(all_tests, batch_size=2000)
-        ReferenceSolution.objects.bulk_create(all_solutions, batch_size=1000)
-        outcome.created += len(new_problems)
+        insert_values(TestCase, TEST_COLUMNS, all_tests)
+        insert_values(ReferenceSolution, SOLUTION_COLUMNS, all_solutions)
+        outcome.created += len(new_rows)
         outcome.updated += len(changed)
     return outcome
 

@@ -124,10 +124,19 @@ def review_lease_acquire(*, user, adjudication: bool = False, exclude_ids=(), pr
             candidates = candidates.exclude(pk__in=exclude_ids)
         if problem_id is not None:
             candidates = candidates.filter(pk=problem_id)
-        ids = list(
-            candidates.order_by("id").select_for_update(skip_locked=True, of=("self",)).values_list("id", flat=True)[:10]
-        )
-        for pid in ids:
+        tried: list[int] = []
+        for _attempt in range(10):
+            # One row at a time: locking a batch would hide all of it from the other curators.
+            pid = (
+                candidates.exclude(pk__in=tried)
+                .order_by("id")
+                .select_for_update(skip_locked=True, of=("self",))
+                .values_list("id", flat=True)
+                .first()
+            )
+            if pid is None:
+                break
+            tried.append(pid)
             previous = ReviewLease.objects.filter(problem_id=pid).select_related("user").first()
             if previous is not None:
                 if previous.expires_at > now and previous.user_id != user.pk:
