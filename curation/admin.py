@@ -58,7 +58,7 @@ class ReferenceSolutionAdmin(admin.ModelAdmin):
 
 for model in (
     models.StageRun, models.DuplicateCluster, models.ContaminationMatch, models.VerificationRun, models.Verdict,
-    models.DifficultyRubric, models.Prediction, models.PassRateMeasurement, models.Calibration, models.Selection,
+    models.DifficultyRubric, models.DifficultyModel, models.Prediction, models.PassRateMeasurement, models.Calibration, models.Selection,
     models.Review, models.ReviewLease, models.AuditEvent, models.SavedView,
     models.DatasetSnapshot, models.SnapshotItem, models.Export, models.Webhook, models.WebhookDelivery,
 ):

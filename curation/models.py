@@ -345,6 +345,26 @@ class DifficultyRubric(models.Model):
         return f"rubric {self.version}"
 
 
+class DifficultyModel(models.Model):
+    """A trained offline predictor (the `features` model), stored as JSON coefficients — no pickle."""
+
+    version = models.CharField(max_length=64, unique=True)
+    kind = models.CharField(max_length=16, default="features")
+    params = models.JSONField()
+    cv_accuracy = models.FloatField(null=True, blank=True)
+    cv_accuracy_std = models.FloatField(null=True, blank=True)
+    n_train = models.PositiveIntegerField(default=0)
+    label_counts = models.JSONField(default=dict, blank=True)
+    is_active = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} model {self.version}"
+
+
 class PredictionStatus(models.TextChoices):
     OK = "ok", "OK"
     FAILED = "failed", "Failed"

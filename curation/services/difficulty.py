@@ -1,1 +1,481 @@
-"""difficulty stage: Django side (rows, batches, progress) around the pure-Python core."""
+"""Difficulty stage (stage 3): predict, measure pass rates, calibrate, select.
+
+The maths lives in `curation.difficulty` (pure Python); this module maps rows to its plain
+records and stores what comes back: Prediction rows (and the problem's current scores),
+PassRateMeasurement rows, versioned Calibration rows, and Selection rows.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+
+from curation.difficulty import calibration as calibration_core
+from curation.difficulty import passrate as passrate_core
+from curation.difficulty import selection as selection_core
+from curation.difficulty.predictors import features as features_core
+from curation.difficulty.predictors.base import CacheKey, PredictionResult, ProblemInput
+from curation.difficulty.rubric import DEFAULT_RUBRIC, Rubric, weighted_score
+from curation.models import (
+    DIMENSIONS,
+    Calibration,
+    DifficultyModel,
+    DifficultyRubric,
+    PassRateMeasurement,
+    Prediction,
+    Problem,
+    ReferenceSolution,
+    Selection,
+    StageRun,
+    TestCase,
+)
+from curation.services.audit import audit_event_record
+from curation.services.runs import run_progress, run_start
+from curation.services.stages import stage_executor
+
+BATCH_SIZE = 100
+
+
+class DifficultyError(ValueError):
+    """A request the difficulty stage cannot serve (no model trained, no data to calibrate...)."""
+
+
+# --- rubric -----------------------------------------------------------------------------
+
+
+def rubric_active() -> DifficultyRubric:
+    """The active rubric row; the default rubric (v1) is created on first use."""
+    row = DifficultyRubric.objects.filter(is_active=True).order_by("-created_at").first()
+    if row is None:
+        row, _ = DifficultyRubric.objects.get_or_create(
+            version=DEFAULT_RUBRIC.version,
+            defaults={"dimensions": {d.key: d.description for d in DEFAULT_RUBRIC.dimensions},
+                      "weights": dict(DEFAULT_RUBRIC.weights), "is_active": True},
+        )
+    return row
+
+
+def rubric_core(row: DifficultyRubric) -> Rubric:
+    return DEFAULT_RUBRIC.with_weights(row.weights, row.version)
+
+
+# --- predictor inputs -------------------------------------------------------------------
+
+
+def problem_inputs(problems: Sequence[Problem]) -> list[ProblemInput]:
+    ids = [p.pk for p in problems]
+    tests: dict[int, list[tuple[str, int]]] = {}
+    for pid, kind, size in TestCase.objects.filter(problem_id__in=ids).values_list("problem_id", "kind", "size_bytes"):
+        tests.setdefault(pid, []).append((kind, size))
+    solutions: dict[int, str] = {}
+    for pid, code in ReferenceSolution.objects.filter(problem_id__in=ids, is_correct=True).order_by("problem_id", "ordinal").values_list("problem_id", "code"):
+        solutions.setdefault(pid, code)
+    inputs = []
+    for p in problems:
+        t = tests.get(p.pk, [])
+        code = solutions.get(p.pk, "")
+        inputs.append(ProblemInput(
+            id=str(p.pk), title=p.title, statement=p.statement, content_hash=p.content_hash, io_format=p.io_format,
+            tags=list(p.tags or []), test_count=len(t), test_input_bytes=[size for _k, size in t],
+            sample_count=sum(1 for k, _s in t if k == "sample"), solution_length=len(code),
+            solution_lines=code.count("\n") + 1 if code else 0, time_limit_ms=p.time_limit_ms,
+            memory_limit_mb=p.memory_limit_mb, source=p.source.name, platform=p.platform,
+        ))
+    return inputs
+
+
+# --- the prediction cache, backed by Prediction rows ------------------------------------
+
+
+class DatabasePredictionCache:
+    """Looks up earlier ok predictions by (content hash, model, rubric version, prompt version)."""
+
+    def __init__(self) -> None:
+        self.pending: dict[CacheKey, PredictionResult] = {}
+
+    def get_many(self, keys: Sequence[CacheKey]) -> dict[CacheKey, PredictionResult]:
+        if not keys:
+            return {}
+        hashes = {k.content_hash for k in keys}
+        wanted = set(keys)
+        found: dict[CacheKey, PredictionResult] = {}
+        rows = Prediction.objects.filter(content_hash__in=hashes, status="ok").select_related("rubric").order_by("-created_at")
+        for row in rows:
+            key = CacheKey(row.content_hash, row.model, row.rubric.version, row.prompt_version)
+            if key in wanted and key not in found:
+                found[key] = PredictionResult(
+                    problem_id=str(row.problem_id), status="ok", scores={d: int(getattr(row, f"score_{d}")) for d in DIMENSIONS},
+                    reasons=row.reasons, weighted_score=row.weighted_score, predictor=row.predictor, model=row.model,
+                    rubric_version=row.rubric.version, prompt_version=row.prompt_version, content_hash=row.content_hash, cached=True,
+                )
+        return found
+
+    def set(self, key: CacheKey, result: PredictionResult) -> None:
+        # Stored as Prediction rows by `_store_predictions`; nothing extra to keep.
+        self.pending[key] = result
+
+
+def llm_config(params: dict):
+    from curation.difficulty.predictors.llm import LLMConfig
+
+    base_url = params.get("base_url") or settings.LLM_BASE_URL
+    model = params.get("model") or settings.LLM_MODEL
+    if not base_url or not model:
+        raise DifficultyError("no LLM endpoint configured: set LLM_BASE_URL and LLM_MODEL (or pass base_url/model)")
+    return LLMConfig(
+        base_url=base_url, model=model, api_key=params.get("api_key") or settings.LLM_API_KEY or "EMPTY",
+        temperature=float(params.get("temperature", settings.LLM_TEMPERATURE)),
+        max_tokens=int(params.get("max_tokens", settings.LLM_MAX_TOKENS)),
+        timeout=float(params.get("timeout", settings.LLM_TIMEOUT)),
+        concurrency=int(params.get("concurrency", settings.LLM_CONCURRENCY)),
+    )
+
+
+def _predictor(params: dict, rubric: Rubric):
+    kind = params.get("predictor") or ("llm" if settings.LLM_BASE_URL and settings.LLM_MODEL else "features")
+    if kind == "llm":
+        from curation.difficulty.predictors.llm import LLMPredictor
+
+        return LLMPredictor(llm_config(params), rubric, cache=DatabasePredictionCache())
+    if kind == "features":
+        row = DifficultyModel.objects.filter(kind="features", is_active=True).first()
+        if row is None:
+            raise DifficultyError("no features model trained yet: run `manage.py train_difficulty_model` first")
+        model = features_core.FeatureModel.from_dict(row.params)
+        predictor = features_core.FeaturePredictor(model, rubric)
+        predictor.model_version = row.version
+        return predictor
+    raise DifficultyError(f"unknown predictor '{kind}' (llm or features)")
+
+
+def _store_predictions(run: StageRun, rubric_row: DifficultyRubric, problems: dict[str, Problem], results: list[PredictionResult]) -> tuple[int, int, list[dict]]:
+    ok = failed = 0
+    errors = []
+    rows = []
+    updated = []
+    for r in results:
+        problem = problems[r.problem_id]
+        rows.append(Prediction(
+            problem=problem, rubric=rubric_row, stage_run=run, predictor=r.predictor, model=r.model,
+            prompt_version=r.prompt_version, content_hash=problem.content_hash, status=r.status,
+            weighted_score=r.weighted_score, reasons=r.reasons, error=r.error[:2000],
+            prompt_tokens=r.prompt_tokens, completion_tokens=r.completion_tokens, attempts=max(1, r.attempts),
+            **{f"score_{d}": r.scores.get(d) for d in DIMENSIONS},
+        ))
+        if r.ok:
+            ok += 1
+            for d in DIMENSIONS:
+                setattr(problem, f"score_{d}", r.scores[d])
+            problem.weighted_score = r.weighted_score
+            updated.append(problem)
+        else:
+            failed += 1
+            # A failed prediction is recorded as failed — never replaced by a default score.
+            errors.append({"record": f"problem {problem.pk}", "field": "prediction", "message": r.error})
+    with transaction.atomic():
+        Prediction.objects.bulk_create(rows)
+        Problem.objects.bulk_update(updated, [f"score_{d}" for d in DIMENSIONS] + ["weighted_score"])
+    return ok, failed, errors
+
+
+@stage_executor("predict", queue="llm")
+def predict_execute(run: StageRun) -> None:
+    rubric_row = rubric_active()
+    rubric = rubric_core(rubric_row)
+    predictor = _predictor(run.params, rubric)
+    ids = run.params.get("problem_ids")
+    qs = Problem.objects.select_related("source").order_by("pk")
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    run_start(run, total=qs.count())
+    counts = {"ok": 0, "failed": 0, "cached": 0, "predictor": getattr(predictor, "name", "")}
+    errors: list[dict] = []
+    last = 0
+    while True:
+        batch = list(qs.filter(pk__gt=last)[:BATCH_SIZE])
+        if not batch:
+            break
+        last = batch[-1].pk
+        results = predictor.predict_many(problem_inputs(batch))
+        for r in results:
+            r.predictor = r.predictor or predictor.name
+            r.model = r.model or getattr(predictor, "model_version", "") or getattr(getattr(predictor, "config", None), "model", "")
+            r.rubric_version = rubric.version
+        ok, failed, batch_errors = _store_predictions(run, rubric_row, {str(p.pk): p for p in batch}, results)
+        counts["ok"] += ok
+        counts["failed"] += failed
+        counts["cached"] += sum(1 for r in results if r.cached)
+        errors.extend(batch_errors)
+        tokens = Prediction.objects.filter(stage_run=run).aggregate(p=Sum("prompt_tokens"), c=Sum("completion_tokens"))
+        run.errors = errors[:1000]
+        StageRun.objects.filter(pk=run.pk).update(errors=run.errors, counts=counts)
+        run_progress(run, done=run.done + len(batch), prompt_tokens=tokens["p"] or 0, completion_tokens=tokens["c"] or 0)
+    run.counts = counts
+    run.errors = errors[:1000]
+    run.save(update_fields=["counts", "errors"])
+
+
+# --- the features model -----------------------------------------------------------------
+
+
+def training_label(problem: Problem) -> str | None:
+    """easy/medium/hard from the source: LeetCode labels, Codeforces letters (A/B easy, C/D medium, E+ hard)."""
+    label = features_core.normalise_label(problem.difficulty_label)
+    if label:
+        return label
+    if problem.platform == "codeforces" and problem.problem_index:
+        return features_core.label_from_index(problem.problem_index)
+    return None
+
+
+def features_model_train(*, user=None, version: str | None = None) -> DifficultyModel:
+    problems = list(Problem.objects.select_related("source").order_by("pk"))
+    labelled = [(p, training_label(p)) for p in problems]
+    labelled = [(p, lab) for p, lab in labelled if lab]
+    if len(labelled) < 10:
+        raise DifficultyError(f"need at least 10 problems with a difficulty label, found {len(labelled)}")
+    inputs = []
+    for start in range(0, len(labelled), 500):
+        inputs.extend(problem_inputs([p for p, _ in labelled[start:start + 500]]))
+    model = features_core.train(inputs, [lab for _, lab in labelled])
+    version = version or f"features-{dt.datetime.now(dt.UTC):%Y%m%d%H%M%S}"
+    with transaction.atomic():
+        DifficultyModel.objects.filter(kind="features", is_active=True).update(is_active=False)
+        row = DifficultyModel.objects.create(
+            version=version, kind="features", params=model.to_dict(), cv_accuracy=model.cv_accuracy,
+            cv_accuracy_std=model.cv_accuracy_std, n_train=model.n_train, label_counts=model.label_counts, is_active=True,
+        )
+        audit_event_record(actor=user, action="difficulty_model_train", target=row, after={"cv_accuracy": model.cv_accuracy, "n_train": model.n_train})
+    return row
+
+
+@stage_executor("train_features", queue="default")
+def train_features_execute(run: StageRun) -> None:
+    run_start(run, total=1)
+    row = features_model_train(version=run.params.get("version"))
+    run.counts = {"version": row.version, "cv_accuracy": row.cv_accuracy, "n_train": row.n_train, "label_counts": row.label_counts}
+    run.save(update_fields=["counts"])
+    run_progress(run, done=1)
+
+
+# --- pass rates -------------------------------------------------------------------------
+
+
+def pass_rates_import(*, path: str, model: str | None = None, user=None) -> dict:
+    """Import graded results (LiveCodeBench style: question id + pass/fail per sample, per model)."""
+    results = passrate_core.parse_graded_results(path, model=model)
+    by_key: dict[str, list[int]] = {}
+    for pid, ext, qid in Problem.objects.values_list("pk", "external_id", "extra__question_id"):
+        by_key.setdefault(str(ext), []).append(pid)
+        if qid not in (None, ""):
+            by_key.setdefault(str(qid), []).append(pid)
+    matched, unmatched = 0, []
+    rows = []
+    for r in results:
+        pids = by_key.get(str(r.question_id))
+        if not pids:
+            unmatched.append(str(r.question_id))
+            continue
+        for pid in set(pids):
+            rows.append(PassRateMeasurement(problem_id=pid, model=r.model or model or "unknown", samples=r.n, passes=r.passes, origin="imported"))
+        matched += 1
+    with transaction.atomic():
+        PassRateMeasurement.objects.bulk_create(rows)
+        audit_event_record(actor=user, action="pass_rates_import", target=path, after={"matched": matched, "unmatched": len(unmatched)})
+    return {"results": len(results), "matched": matched, "unmatched": unmatched[:50], "measurements": len(rows)}
+
+
+def _measure_one(problem: Problem, answers: list[str], judge_fn) -> int:
+    passes = 0
+    for text in answers:
+        code = passrate_core.extract_code(text)
+        if code and judge_fn(problem, code):
+            passes += 1
+    return passes
+
+
+@stage_executor("measure", queue="llm")
+def measure_execute(run: StageRun) -> None:
+    """Ask a reference model for k solutions per sampled problem, judge them, store the passes."""
+    from curation.services.verification import judge_candidate
+    from curation.services.llm_solutions import request_solutions
+
+    params = run.params
+    k = int(params.get("k", 4))
+    config = llm_config(params)
+    ids = params.get("problem_ids")
+    qs = Problem.objects.order_by("pk")
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    problems = list(qs)
+    sample_size = params.get("sample_size")
+    if sample_size and int(sample_size) < len(problems):
+        problems = sorted(random.Random(int(params.get("seed", 0))).sample(problems, int(sample_size)), key=lambda p: p.pk)
+    run_start(run, total=len(problems))
+    counts = {"problems": 0, "samples": 0, "passes": 0}
+    usage_total = {"prompt_tokens": 0, "completion_tokens": 0}
+    for start in range(0, len(problems), 16):
+        chunk = problems[start:start + 16]
+        answers, usage = request_solutions(chunk, config, k)
+        usage_total["prompt_tokens"] += usage["prompt_tokens"]
+        usage_total["completion_tokens"] += usage["completion_tokens"]
+        rows = []
+        for problem in chunk:
+            texts = answers.get(problem.pk, [])
+            passes = _measure_one(problem, texts, judge_candidate)
+            rows.append(PassRateMeasurement(problem=problem, stage_run=run, model=config.model, samples=len(texts), passes=passes))
+            counts["problems"] += 1
+            counts["samples"] += len(texts)
+            counts["passes"] += passes
+        PassRateMeasurement.objects.bulk_create(rows)
+        run_progress(run, done=run.done + len(chunk), **usage_total)
+        StageRun.objects.filter(pk=run.pk).update(counts=counts)
+    run.counts = counts
+    run.save(update_fields=["counts"])
+
+
+# --- calibration ------------------------------------------------------------------------
+
+
+def calibration_data() -> tuple[list[Problem], list[float], list[int]]:
+    """Problems with a weighted score and at least one pass-rate measurement, pooled over models."""
+    problems = list(
+        Problem.objects.filter(weighted_score__isnull=False)
+        .annotate(samples=Sum("pass_rates__samples"), passes=Sum("pass_rates__passes"))
+        .filter(samples__gt=0)
+        .order_by("pk")
+    )
+    rates = [p.passes / p.samples for p in problems]
+    weights = [p.samples for p in problems]
+    return problems, rates, weights
+
+
+def calibration_fit(*, method: str = "isotonic", refit_weights: bool = False, user=None) -> Calibration:
+    rubric_row = rubric_active()
+    rubric = rubric_core(rubric_row)
+    problems, rates, weights = calibration_data()
+    if len(problems) < 5:
+        raise DifficultyError(f"calibration needs at least 5 problems with scores and measured pass rates, found {len(problems)}")
+    with transaction.atomic():
+        weight_fit = None
+        if refit_weights:
+            dims = [{d: getattr(p, f"score_{d}") for d in DIMENSIONS} for p in problems]
+            weight_fit = calibration_core.refit_weights(dims, rates, rubric)
+            new_version = f"{rubric_row.version}-refit{DifficultyRubric.objects.count()}"
+            DifficultyRubric.objects.filter(is_active=True).update(is_active=False)
+            rubric_row = DifficultyRubric.objects.create(
+                version=new_version, dimensions=rubric_row.dimensions, weights=weight_fit.weights,
+                prompt_version=rubric_row.prompt_version, is_active=True,
+            )
+            rubric = rubric_core(rubric_row)
+            for p in problems:
+                p.weighted_score = weighted_score({d: getattr(p, f"score_{d}") for d in DIMENSIONS}, rubric)
+        scores = [p.weighted_score for p in problems]
+        fitted = calibration_core.fit_calibration(scores, rates, method=method, sample_weight=weights, rubric_version=rubric.version)
+        predicted = fitted.predict_many(scores)
+        curve = calibration_core.reliability_curve(predicted, rates)
+        thresholds = selection_core.BucketThresholds()
+        Calibration.objects.filter(is_active=True).update(is_active=False)
+        version = fitted.version
+        if Calibration.objects.filter(version=version).exists():
+            version = f"{version}-{Calibration.objects.count()}"
+        row = Calibration.objects.create(
+            version=version, rubric=rubric_row, method=method, fitted=fitted.to_dict(), weights=dict(rubric.weights),
+            bucket_bounds={"easy_min": thresholds.easy_min, "hard_max": thresholds.hard_max},
+            spearman_rho=fitted.spearman_rho, reliability=curve, n_points=len(problems), is_active=True,
+        )
+        if weight_fit is not None:
+            row.fitted = {**row.fitted, "weight_fit": {"spearman_before": weight_fit.spearman_before, "spearman_after": weight_fit.spearman_after, "chosen": weight_fit.chosen}}
+            row.save(update_fields=["fitted"])
+        calibration_apply(row)
+        audit_event_record(actor=user, action="calibration_fit", target=row, after={"method": method, "rho": fitted.spearman_rho, "n": len(problems)})
+    return row
+
+
+def calibration_apply(row: Calibration, *, batch: int = 2000) -> int:
+    """Recompute every scored problem's weighted score (under the calibration's rubric),
+    calibrated pass rate and bucket."""
+    fitted = calibration_core.Calibration.from_dict(row.fitted)
+    rubric = rubric_core(row.rubric)
+    thresholds = selection_core.BucketThresholds(**row.bucket_bounds) if row.bucket_bounds else selection_core.BucketThresholds()
+    qs = Problem.objects.filter(score_algorithmic_thinking__isnull=False).order_by("pk")
+    n = 0
+    last = 0
+    fields = [f"score_{d}" for d in DIMENSIONS]
+    while True:
+        problems = list(qs.filter(pk__gt=last).only("pk", "weighted_score", *fields)[:batch])
+        if not problems:
+            return n
+        last = problems[-1].pk
+        for p in problems:
+            p.weighted_score = weighted_score({d: getattr(p, f"score_{d}") for d in DIMENSIONS}, rubric)
+        rates = fitted.predict_many([p.weighted_score for p in problems])
+        for p, rate in zip(problems, rates):
+            p.calibrated_pass_rate = rate
+            p.bucket = thresholds.bucket(rate)
+        Problem.objects.bulk_update(problems, ["weighted_score", "calibrated_pass_rate", "bucket"])
+        n += len(problems)
+
+
+@stage_executor("calibrate", queue="default")
+def calibrate_execute(run: StageRun) -> None:
+    run_start(run, total=1)
+    row = calibration_fit(method=run.params.get("method", "isotonic"), refit_weights=bool(run.params.get("refit_weights")))
+    run.counts = {"calibration": row.version, "spearman_rho": row.spearman_rho, "n_points": row.n_points}
+    run.save(update_fields=["counts"])
+    run_progress(run, done=1)
+
+
+# --- selection --------------------------------------------------------------------------
+
+
+def selection_policy(params: dict):
+    if params.get("policy", "target_easy_share") == "cutoff":
+        return selection_core.CutoffPolicy(max_pass_rate=float(params.get("max_pass_rate", 0.8)))
+    return selection_core.TargetEasySharePolicy(target_easy_share=float(params.get("target_easy_share", 0.2)))
+
+
+def _selection_items(problem_ids: list[int] | None) -> list[selection_core.SelectionItem]:
+    qs = Problem.objects.filter(is_duplicate=False, is_contaminated=False, is_benchmark=False)
+    if problem_ids is not None:
+        qs = qs.filter(pk__in=problem_ids)
+    return [
+        selection_core.SelectionItem(id=str(pk), pass_rate=rate, source=source, platform=platform, weighted_score=score)
+        for pk, rate, source, platform, score in qs.order_by("pk").values_list("pk", "calibrated_pass_rate", "source__name", "platform", "weighted_score")
+    ]
+
+
+def _thresholds() -> selection_core.BucketThresholds:
+    row = Calibration.objects.filter(is_active=True).first()
+    return selection_core.BucketThresholds(**row.bucket_bounds) if row and row.bucket_bounds else selection_core.BucketThresholds()
+
+
+def selection_preview(params: dict, problem_ids: list[int] | None = None) -> dict:
+    """What a policy keeps, by bucket, source and platform — nothing is stored."""
+    return selection_core.preview(_selection_items(problem_ids), selection_policy(params), _thresholds())
+
+
+def selection_apply(*, name: str, params: dict, problem_ids: list[int] | None = None, user=None) -> Selection:
+    items = _selection_items(problem_ids)
+    result = selection_core.select(items, selection_policy(params), _thresholds())
+    with transaction.atomic():
+        row = Selection.objects.create(
+            name=name, calibration=Calibration.objects.filter(is_active=True).first(), policy=params,
+            preview=result.summary(), created_by=user,
+        )
+        row.problems.add(*[int(i) for i in result.kept_ids])
+        audit_event_record(actor=user, action="selection_apply", target=row, after={"kept": len(result.kept_ids), "policy": params})
+    return row
+
+
+@stage_executor("select", queue="default")
+def select_execute(run: StageRun) -> None:
+    run_start(run, total=1)
+    row = selection_apply(name=run.params.get("name") or f"selection-{run.pk}", params=run.params, problem_ids=run.params.get("problem_ids"))
+    run.counts = {"selection": row.pk, "summary": row.preview}
+    run.save(update_fields=["counts"])
+    run_progress(run, done=1)
