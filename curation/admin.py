@@ -60,6 +60,17 @@ for model in (
     models.StageRun, models.DuplicateCluster, models.ContaminationMatch, models.VerificationRun, models.Verdict,
     models.DifficultyRubric, models.DifficultyModel, models.Prediction, models.PassRateMeasurement, models.Calibration, models.Selection,
     models.Review, models.ReviewLease, models.AuditEvent, models.SavedView,
-    models.DatasetSnapshot, models.SnapshotItem, models.Export, models.Webhook, models.WebhookDelivery,
+    models.DatasetSnapshot, models.SnapshotItem, models.Export, models.Webhook,
 ):
     admin.site.register(model)
+
+
+@admin.register(models.WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    """The delivery log: every attempt's outcome, read-only."""
+
+    list_display = ("id", "event", "webhook", "status", "attempts", "response_status", "created_at", "delivered_at")
+    list_filter = ("status", "event", "webhook")
+    search_fields = ("message_id",)
+    readonly_fields = [f.name for f in models.WebhookDelivery._meta.fields]
+    list_select_related = ("webhook",)

@@ -5,5 +5,23 @@ from curation import views
 app_name = "curation"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", views.problem_list, name="home"),
+    path("problems/", views.problem_list, name="problem_list"),
+    path("problems/<int:problem_id>/", views.problem_detail, name="problem_detail"),
+    path("views/save/", views.saved_view_save, name="saved_view_save"),
+    path("views/<int:view_id>/delete/", views.saved_view_delete, name="saved_view_delete"),
+    path("review/", views.review, name="review"),
+    path("review/next/", views.review_next, name="review_next"),
+    path("review/<int:problem_id>/submit/", views.review_submit, name="review_submit"),
+    path("review/<int:problem_id>/take/", views.review_take, name="review_take"),
+    path("adjudicate/", views.adjudicate, name="adjudicate"),
+    path("adjudicate/next/", views.adjudicate_next, name="adjudicate_next"),
+    path("adjudicate/<int:problem_id>/submit/", views.adjudicate_submit, name="adjudicate_submit"),
+    path("bulk/", views.bulk_action, name="bulk_action"),
+    path("jobs/<int:run_id>/", views.stage_run_detail, name="stage_run_detail"),
+    path("imports/<int:run_id>/", views.import_run_detail, name="import_run_detail"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("pipeline/", views.pipeline, name="pipeline"),
+    path("pipeline/import/", views.pipeline_import, name="pipeline_import"),
+    path("pipeline/stage/", views.pipeline_stage, name="pipeline_stage"),
 ]

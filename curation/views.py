@@ -1,18 +1,470 @@
-from curation.roles import role_required
-from django.core.paginator import Paginator
-from django.shortcuts import render
+"""The curator workspace: thin htmx views. Selectors read, services write, roles guard every view.
+
+viewer: problem list, problem page, dashboard, jobs, own saved views
+curator: review queue, bulk actions
+adjudicator: adjudication queue
+admin: imports and pipeline stages
+"""
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpResponseRedirect, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.text import get_valid_filename
+from django.views.decorators.http import require_GET, require_POST
 
 from curation import selectors
+from curation.forms import BulkActionForm, ReviewForm, SavedViewForm, StageStartForm, UploadForm, PIPELINE_STAGES
+from curation.models import DIMENSIONS, ImportRun, Problem, ReviewStatus, StageRun
+from curation.roles import role_required, user_has_role
+from curation.services import bulk as bulk_services
+from curation.services import review as review_services
+from curation.services import saved_views as saved_view_services
+from curation.services.markdown_render import code_highlight, markdown_to_safe_html
+from curation.templatetags.partials import partial_render
+
+LIST_TEMPLATE = "curation/problem_list.html"
+SKIP_SESSION_KEY = "review_skipped"
 
 
+def _is_partial(request, target: str) -> bool:
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.history_restore_request and htmx.target == target
+
+
+def _roles(user) -> dict:
+    return {role: user_has_role(user, role) for role in ("viewer", "curator", "adjudicator", "admin")}
+
+
+# --- Problem list ------------------------------------------------------------------------
+
+
+@require_GET
 @role_required("viewer")
-def home(request):
-    search = request.GET.get("q", "").strip()
-    page = Paginator(selectors.problem_list(search=search), 50).get_page(request.GET.get("page"))
+def problem_list(request):
+    fs = selectors.problem_filter(request.GET)
+    qs = selectors.problem_list(filterset=fs)
+    page = selectors.problem_page(qs, page=request.GET.get("page"))
+    query = selectors.filter_query_string(request.GET)
     context = {
+        "filter": fs,
+        "form_errors": fs.errors if fs.is_bound else {},
         "page": page,
-        "search": search,
-        "counts": selectors.problem_counts_by_source(),
-        "import_runs": selectors.import_runs_recent(),
+        "query": query,
+        "ordering": request.GET.get("ordering", ""),
+        "detail_base": reverse("curation:problem_list"),
+        "dimension_fields": [(dim, fs.form[f"{dim}_min"], fs.form[f"{dim}_max"]) for dim in DIMENSIONS],
     }
-    return render(request, "curation/home.html", context)
+    if _is_partial(request, "results"):
+        return partial_render(request, LIST_TEMPLATE, "results", context)
+    context.update(
+        {
+            "platforms": selectors.platforms_known(),
+            "saved_views": selectors.saved_views_for_user(request.user),
+            "selections": selectors.selections_recent(),
+            "bulk_actions": bulk_services.BULK_ACTIONS,
+            "roles": _roles(request.user),
+        }
+    )
+    return render(request, LIST_TEMPLATE, context)
+
+
+@require_POST
+@role_required("viewer")
+def saved_view_save(request):
+    form = SavedViewForm(request.POST)
+    query = request.POST.get("query", "")
+    if form.is_valid():
+        try:
+            view = saved_view_services.saved_view_save(user=request.user, name=form.cleaned_data["name"], query=query)
+        except saved_view_services.SavedViewError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"Saved view “{view.name}”.")
+            query = view.query
+    else:
+        messages.error(request, "Give the view a name (at most 100 characters).")
+    return HttpResponseRedirect(reverse("curation:problem_list") + (f"?{query}" if query else ""))
+
+
+@require_POST
+@role_required("viewer")
+def saved_view_delete(request, view_id: int):
+    try:
+        saved_view_services.saved_view_delete(user=request.user, view_id=view_id)
+    except saved_view_services.SavedViewError as exc:
+        raise Http404(str(exc)) from None
+    messages.success(request, "Saved view deleted.")
+    return redirect("curation:problem_list")
+
+
+# --- Problem page ------------------------------------------------------------------------
+
+
+@require_GET
+@role_required("viewer")
+def problem_detail(request, problem_id: int):
+    try:
+        problem = selectors.problem_get(problem_id)
+    except Problem.DoesNotExist:
+        raise Http404("no such problem") from None
+    solutions = selectors.problem_solutions(problem)
+    context = {
+        "problem": problem,
+        "statement_html": markdown_to_safe_html(problem.statement),
+        "tests": selectors.problem_tests(problem),
+        "solutions": [{"solution": s, "html": code_highlight(s.code, s.language)} for s in solutions],
+        "verification": selectors.problem_verification(problem),
+        "predictions": selectors.problem_predictions(problem),
+        "duplicates": selectors.problem_duplicates(problem),
+        "contamination": selectors.problem_contamination(problem),
+        "history": selectors.problem_history(problem),
+        "reviews": selectors.problem_reviews(problem),
+        "lease": selectors.problem_lease(problem),
+        "scores": [(dim, getattr(problem, f"score_{dim}")) for dim in DIMENSIONS],
+        "roles": _roles(request.user),
+        "reviewable": problem.review_status in (ReviewStatus.UNREVIEWED, ReviewStatus.IN_REVIEW),
+        "adjudicable": problem.review_status == ReviewStatus.NEEDS_ADJUDICATION,
+    }
+    return render(request, "curation/problem_detail.html", context)
+
+
+# --- Review ------------------------------------------------------------------------------
+
+
+def _queue(adjudication: bool) -> dict:
+    if adjudication:
+        return {"name": "adjudication", "title": "Adjudication", "home": "curation:adjudicate", "next": "curation:adjudicate_next", "submit": "curation:adjudicate_submit"}
+    return {"name": "review", "title": "Review", "home": "curation:review", "next": "curation:review_next", "submit": "curation:review_submit"}
+
+
+def _review_context(request, problem: Problem | None, adjudication: bool, form: ReviewForm | None = None, error: str = "") -> dict:
+    context = {
+        "queue": _queue(adjudication),
+        "adjudication": adjudication,
+        "problem": problem,
+        "error": error,
+        "counts": selectors.review_queue_counts(),
+        "roles": _roles(request.user),
+    }
+    if problem is not None:
+        context.update(
+            {
+                "statement_html": markdown_to_safe_html(problem.statement),
+                "tests": selectors.problem_tests(problem),
+                "predictions": selectors.problem_predictions(problem)[:1],
+                "reviews": selectors.problem_reviews(problem),
+                "lease": selectors.problem_lease(problem),
+                "form": form,
+                "score_rows": [
+                    {
+                        "index": i + 1,
+                        "name": dim,
+                        "label": dim.replace("_", " "),
+                        "current": getattr(problem, f"score_{dim}"),
+                        "value": (form.data.get(f"score_{dim}") if form is not None and form.is_bound else None)
+                        or (round(getattr(problem, f"score_{dim}")) if getattr(problem, f"score_{dim}") is not None else ""),
+                    }
+                    for i, dim in enumerate(DIMENSIONS)
+                ],
+            }
+        )
+    return context
+
+
+def _review_page(request, adjudication: bool):
+    lease = selectors.review_lease_current(request.user, adjudication=adjudication)
+    problem = selectors.problem_get(lease.problem_id) if lease else None
+    return render(request, "curation/review.html", _review_context(request, problem, adjudication))
+
+
+def _review_next(request, adjudication: bool):
+    skipped = list(request.session.get(SKIP_SESSION_KEY, []))
+    skip = request.POST.get("skip")
+    if skip:
+        try:
+            skip_id = int(skip)
+        except ValueError:
+            skip_id = None
+        if skip_id is not None:
+            review_services.review_lease_release(user=request.user, problem_id=skip_id)
+            skipped = (skipped + [skip_id])[-200:]
+            request.session[SKIP_SESSION_KEY] = skipped
+    lease = review_services.review_lease_acquire(user=request.user, adjudication=adjudication, exclude_ids=skipped)
+    if lease is None and skipped and not skip:
+        # Nothing new: offer the skipped ones again.
+        request.session[SKIP_SESSION_KEY] = []
+        lease = review_services.review_lease_acquire(user=request.user, adjudication=adjudication)
+    if lease is None:
+        messages.info(request, "The queue is empty: nothing is waiting for you.")
+    return redirect(_queue(adjudication)["home"])
+
+
+def _review_submit(request, problem_id: int, adjudication: bool):
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        problem = selectors.problem_get(problem_id)
+        return render(
+            request, "curation/review.html", _review_context(request, problem, adjudication, form, form.error_text()), status=400
+        )
+    try:
+        review_services.review_submit(
+            user=request.user,
+            problem_id=problem_id,
+            version=form.cleaned_data["version"],
+            decision=form.cleaned_data["decision"],
+            reason=form.cleaned_data["reason"],
+            scores=form.scores(),
+            comment=form.cleaned_data["comment"],
+            adjudication=adjudication,
+        )
+    except review_services.ReviewError as exc:
+        status = 409 if isinstance(exc, (review_services.StaleVersionError, review_services.LeaseError)) else 400
+        try:
+            problem = selectors.problem_get(problem_id)
+        except Problem.DoesNotExist:
+            problem = None
+        # A stale form shows the current version, with the reviewer's inputs discarded.
+        stale = isinstance(exc, review_services.StaleVersionError)
+        return render(
+            request,
+            "curation/review.html",
+            _review_context(request, problem, adjudication, None if stale else form, str(exc)),
+            status=status,
+        )
+    messages.success(request, f"Problem #{problem_id}: {form.cleaned_data['decision']}ed.")
+    lease = review_services.review_lease_acquire(
+        user=request.user, adjudication=adjudication, exclude_ids=request.session.get(SKIP_SESSION_KEY, [])
+    )
+    if lease is None:
+        messages.info(request, "That was the last one: the queue is empty.")
+    return redirect(_queue(adjudication)["home"])
+
+
+@require_GET
+@role_required("curator")
+def review(request):
+    return _review_page(request, adjudication=False)
+
+
+@require_POST
+@role_required("curator")
+def review_next(request):
+    return _review_next(request, adjudication=False)
+
+
+@require_POST
+@role_required("curator")
+def review_submit(request, problem_id: int):
+    return _review_submit(request, problem_id, adjudication=False)
+
+
+@require_POST
+@role_required("curator")
+def review_take(request, problem_id: int):
+    """Take a specific problem from its page into one's review (or adjudication) queue."""
+    problem = Problem.objects.filter(pk=problem_id).only("review_status").first()
+    if problem is None:
+        raise Http404("no such problem")
+    adjudication = problem.review_status == ReviewStatus.NEEDS_ADJUDICATION
+    if adjudication and not user_has_role(request.user, "adjudicator"):
+        messages.error(request, "This problem waits for an adjudicator.")
+        return redirect("curation:problem_detail", problem_id=problem_id)
+    lease = review_services.review_lease_acquire(user=request.user, adjudication=adjudication, problem_id=problem_id)
+    if lease is None:
+        messages.error(request, "Someone else is reviewing this problem, or you have already reviewed it.")
+        return redirect("curation:problem_detail", problem_id=problem_id)
+    return redirect(_queue(adjudication)["home"])
+
+
+@require_GET
+@role_required("adjudicator")
+def adjudicate(request):
+    return _review_page(request, adjudication=True)
+
+
+@require_POST
+@role_required("adjudicator")
+def adjudicate_next(request):
+    return _review_next(request, adjudication=True)
+
+
+@require_POST
+@role_required("adjudicator")
+def adjudicate_submit(request, problem_id: int):
+    return _review_submit(request, problem_id, adjudication=True)
+
+
+# --- Bulk actions and jobs ----------------------------------------------------------------
+
+
+@require_POST
+@role_required("curator")
+def bulk_action(request):
+    form = BulkActionForm(request.POST)
+    back = reverse("curation:problem_list") + (f"?{request.POST.get('query', '')}" if request.POST.get("query") else "")
+    if not form.is_valid():
+        messages.error(request, "Choose a bulk action.")
+        return HttpResponseRedirect(back)
+    data = form.cleaned_data
+    args = {
+        "action": data["action"],
+        "query": data["query"] or "",
+        "reason": data["reason"] or "",
+        "selection_id": data["selection"],
+        "selection_name": data["selection_name"] or "",
+    }
+    try:
+        bulk_services.bulk_action_validate(user=request.user, **args)
+        if not data["confirmed"]:
+            count = bulk_services.bulk_action_count(query=args["query"])
+            fs = selectors.problem_filter(QueryDict(args["query"]))
+            return render(
+                request,
+                "curation/bulk_confirm.html",
+                {
+                    **args,
+                    "count": count,
+                    "label": bulk_services.BULK_ACTIONS[args["action"]],
+                    "criteria": [(k, v) for k, v in QueryDict(args["query"]).lists()],
+                    "filter": fs,
+                    "back": back,
+                },
+            )
+        run = bulk_services.bulk_action_start(user=request.user, **args)
+    except bulk_services.BulkActionError as exc:
+        messages.error(request, str(exc))
+        return HttpResponseRedirect(back)
+    messages.success(request, f"{bulk_services.BULK_ACTIONS[args['action']]} started on {run.total} problems.")
+    return redirect("curation:stage_run_detail", run_id=run.pk)
+
+
+@require_GET
+@role_required("viewer")
+def stage_run_detail(request, run_id: int):
+    try:
+        run = selectors.stage_run_get(run_id)
+    except StageRun.DoesNotExist:
+        raise Http404("no such run") from None
+    context = {"run": run, "kind": "stage"}
+    if _is_partial(request, f"job-{run.pk}"):
+        return partial_render(request, "curation/job.html", "progress", context)
+    return render(request, "curation/job.html", context)
+
+
+@require_GET
+@role_required("viewer")
+def import_run_detail(request, run_id: int):
+    try:
+        run = selectors.import_run_get(run_id)
+    except ImportRun.DoesNotExist:
+        raise Http404("no such import") from None
+    context = {"run": run, "kind": "import"}
+    if _is_partial(request, f"job-{run.pk}"):
+        return partial_render(request, "curation/job.html", "progress", context)
+    return render(request, "curation/job.html", context)
+
+
+# --- Dashboard and pipeline ---------------------------------------------------------------
+
+
+@require_GET
+@role_required("viewer")
+def dashboard(request):
+    jobs = selectors.jobs_recent()
+    if _is_partial(request, "jobs"):
+        return partial_render(request, "curation/dashboard.html", "jobs", {"jobs": jobs})
+    try:
+        selection_id = int(request.GET.get("selection") or 0) or None
+    except ValueError:
+        selection_id = None
+    stats = selectors.dashboard_stats(selection_id=selection_id)
+    context = {
+        "stats": stats,
+        "jobs": jobs,
+        "selections": selectors.selections_recent(),
+        "queue_counts": selectors.review_queue_counts(),
+        "charts": {
+            "before": stats["buckets_before"],
+            "after": stats["buckets_after"],
+            "sources": stats["sources"],
+            "platforms": stats["platforms"],
+            "timeline": stats["timeline"],
+            "calibration": stats["calibration"],
+            "selection": stats["selection"],
+        },
+        "roles": _roles(request.user),
+    }
+    return render(request, "curation/dashboard.html", context)
+
+
+def _pipeline_context(request, upload_form=None) -> dict:
+    from curation.collect import available_formats
+    from curation.services.stages import available_stages
+
+    formats = sorted(available_formats())
+    return {
+        "upload_form": upload_form or UploadForm(formats=formats),
+        "formats": formats,
+        "stages": [{"name": s, "available": s in available_stages()} for s in PIPELINE_STAGES],
+        "jobs": selectors.jobs_recent(),
+    }
+
+
+@require_GET
+@role_required("admin")
+def pipeline(request):
+    return render(request, "curation/pipeline.html", _pipeline_context(request))
+
+
+@require_POST
+@role_required("admin")
+def pipeline_import(request):
+    from curation.collect import available_formats
+    from curation.services.imports import ImportRequestError, import_run_create, import_run_enqueue
+
+    form = UploadForm(request.POST, request.FILES, formats=sorted(available_formats()))
+    if not form.is_valid():
+        return render(request, "curation/pipeline.html", _pipeline_context(request, form), status=400)
+    upload = form.cleaned_data["file"]
+    folder = Path(settings.UPLOAD_DIR) / uuid.uuid4().hex
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / (get_valid_filename(Path(upload.name).name) or "upload")
+    with path.open("wb") as fh:
+        for chunk in upload.chunks():
+            fh.write(chunk)
+    try:
+        run = import_run_create(
+            path=str(path), format_name=form.cleaned_data["format"], source_name=form.cleaned_data["source_name"] or None, user=request.user
+        )
+        import_run_enqueue(run)
+    except ImportRequestError as exc:
+        messages.error(request, str(exc))
+        return redirect("curation:pipeline")
+    messages.success(request, f"Import #{run.pk} queued: {path.name} as {run.format}.")
+    return redirect("curation:import_run_detail", run_id=run.pk)
+
+
+@require_POST
+@role_required("admin")
+def pipeline_stage(request):
+    from curation.services.stages import UnknownStageError, stage_run_start
+
+    form = StageStartForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Unknown stage.")
+        return redirect("curation:pipeline")
+    stage = form.cleaned_data["stage"]
+    try:
+        run = stage_run_start(stage=stage, user=request.user)
+    except UnknownStageError:
+        messages.error(request, f"The {stage} stage is not available yet (it is not registered), so it cannot be started.")
+        return redirect("curation:pipeline")
+    messages.success(request, f"Started {stage} run #{run.pk}.")
+    return redirect("curation:stage_run_detail", run_id=run.pk)
+

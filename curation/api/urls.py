@@ -1,7 +1,37 @@
-from django.urls import path
+from django.urls import path, re_path
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from . import views
+from .exceptions import api_not_found
+
+
+@extend_schema_view(get=extend_schema(exclude=True))
+class ApiSchemaView(SpectacularAPIView):
+    """The schema itself is served here but not listed in it (it describes the API, not a resource)."""
+
+
+router = SimpleRouter()
+router.register("problems", views.ProblemViewSet, basename="api-problem")
+router.register("tests", views.TestCaseViewSet, basename="api-test")
+router.register("solutions", views.ReferenceSolutionViewSet, basename="api-solution")
+router.register("predictions", views.PredictionViewSet, basename="api-prediction")
+router.register("verification-runs", views.VerificationRunViewSet, basename="api-verification-run")
+router.register("reviews", views.ReviewViewSet, basename="api-review")
+router.register("selections", views.SelectionViewSet, basename="api-selection")
+router.register("snapshots", views.SnapshotViewSet, basename="api-snapshot")
+router.register("exports", views.ExportViewSet, basename="api-export")
+router.register("import-runs", views.ImportRunViewSet, basename="api-import-run")
+router.register("stage-runs", views.StageRunViewSet, basename="api-stage-run")
+router.register("webhooks", views.WebhookViewSet, basename="api-webhook")
+router.register("webhook-deliveries", views.WebhookDeliveryViewSet, basename="api-webhook-delivery")
 
 urlpatterns = [
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("schema/", ApiSchemaView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("auth/token/", views.AuthTokenView.as_view(), name="api-auth-token"),
+    *router.urls,
+    # Anything else under /api/v1/ is a JSON 404, not Django's HTML page.
+    re_path(r"^(?P<path>[\s\S]*)$", api_not_found),
 ]

@@ -11,18 +11,10 @@ import datetime as dt
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 
-from curation.models import ContaminationMatch, DuplicateCluster, MatchStatus, Problem, StageRun, TestCase
+from curation.models import ContaminationMatch, DuplicateCluster, MatchStatus, Problem, StageRun
 from curation.process import decontam as decontam_core
 from curation.process import dedup as dedup_core
 from curation.services.audit import audit_event_record
-
-
-def _sample_tests_by_problem(problem_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
-    samples: dict[int, list[tuple[str, str]]] = {}
-    rows = TestCase.objects.filter(problem_id__in=problem_ids, kind="sample").order_by("problem_id", "ordinal")
-    for pid, inp, out in rows.values_list("problem_id", "input", "output").iterator(chunk_size=5000):
-        samples.setdefault(pid, []).append((inp, out))
-    return samples
 
 
 def step_dedup(run: StageRun, qs: QuerySet[Problem]) -> dict:
@@ -32,11 +24,11 @@ def step_dedup(run: StageRun, qs: QuerySet[Problem]) -> dict:
         .values_list("id", "title", "statement", "verification_status", "n_tests", "n_solutions", "contest_date")
         .order_by("id")
     )
-    ids = [r[0] for r in rows]
-    samples = _sample_tests_by_problem(ids)
+    # Samples for the guard come from the statements themselves (the examples a reader sees):
+    # stored sample tests may be partial where a source kept only some examples as tests.
     items = [
         dedup_core.DedupItem(
-            id=str(pid), statement=statement, title=title, samples=samples.get(pid) or None,
+            id=str(pid), statement=statement, title=title, samples=None,
             has_verified_tests=status == "verified", num_tests=n_tests, has_solution=n_solutions > 0, date=date,
         )
         for pid, title, statement, status, n_tests, n_solutions, date in rows

@@ -88,7 +88,8 @@ def step_normalize(run: StageRun, qs: QuerySet[Problem]) -> dict:
 
 
 def problem_samples_extract(problem: Problem) -> int:
-    """Add the statement's examples as sample tests when the problem has none. Returns how many."""
+    """Make the statement's examples sample tests when the problem has none: an example that is
+    already a hidden test is re-marked, a new one is added. Returns how many samples it made."""
     tests = list(problem.tests.all())
     if any(t.kind == "sample" for t in tests):
         return 0
@@ -105,6 +106,7 @@ def problem_samples_extract(problem: Problem) -> int:
                 # The example is already a hidden test: mark it instead of storing it twice.
                 existing.kind = "sample"
                 existing.save(update_fields=["kind"])
+                added += 1
                 continue
             TestCase.objects.create(
                 problem=problem, ordinal=next_ordinal, input=sample_input, output=sample_output, kind="sample",
@@ -116,13 +118,13 @@ def problem_samples_extract(problem: Problem) -> int:
 
 
 def step_samples(run: StageRun, qs: QuerySet[Problem]) -> dict:
-    counts = {"problems_with_new_samples": 0, "samples_added": 0}
+    counts = {"problems_with_new_samples": 0, "samples_made": 0}
     for batch in _batches(qs):
         for problem in batch:
             added = problem_samples_extract(problem)
             if added:
                 counts["problems_with_new_samples"] += 1
-                counts["samples_added"] += added
+                counts["samples_made"] += added
         _advance(run, len(batch))
     return counts
 

@@ -1,0 +1,242 @@
+"""Server time of the curator workspace at 100,000 problems, against a bare SELECT of the same rows.
+
+    .venv/bin/python benchmarks/ui_latency.py                 # fresh database microcoder_bench, 100,000 problems
+    .venv/bin/python benchmarks/ui_latency.py --reuse         # keep an already seeded database
+    .venv/bin/python benchmarks/ui_latency.py --n 20000 --runs 20
+
+Seeds `--n` problems in a scratch PostgreSQL database (bulk_create in batches; 5 sources,
+7 platforms, spread statuses, scores, buckets and contest dates; 5 tests and one reference
+solution on the first 2,000), runs ANALYZE, then times in-process with Django's test Client
+(full middleware, session auth, template rendering — everything but the socket):
+
+* the list page with common filters, as a full page and as the htmx results partial;
+* the problem page.
+
+Baseline: for each list scenario, the page query the view runs (the same SQL: filters, ordering,
+LIMIT/OFFSET) executed on a bare cursor; for the problem page, SELECT * of the one problem row.
+Prints p50 and p95 per scenario and the ratio p95(view) / p95(baseline). Target: list p95 ≤ 150 ms.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import ADMIN_URL, REPO_ROOT, scratch_database  # noqa: E402
+
+SCENARIOS = [
+    ("list: no filter", ""),
+    ("list: bucket=hard", "bucket=hard"),
+    ("list: platform + verified", "platform=codeforces&verification_status=verified"),
+    ("list: score range, sorted by score", "weighted_score_min=6&algorithmic_thinking_min=5&ordering=-weighted_score"),
+    ("list: not reviewed, no dups, page 40", "reviewed=false&is_duplicate=false&page=40"),
+    ("list: source + date range", "source=taco&contest_date_after=2022-01-01&contest_date_before=2023-12-31"),
+    ("list: free text", "q=tree"),
+]
+WORDS = "array tree graph path string sum query segment prime modulo grid game maximum minimum subarray palindrome".split()
+
+
+def percentile(values: list[float], p: float) -> float:
+    values = sorted(values)
+    k = (len(values) - 1) * p
+    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+def seed(n: int) -> None:
+    from django.db import connection
+
+    from curation.models import DIMENSIONS, Problem, ReferenceSolution, Source, TestCase
+
+    rng = random.Random(7)
+    sources = [Source.objects.get_or_create(name=name)[0] for name in ("codecontests", "taco", "apps", "leetcodedataset", "livecodebench")]
+    platforms = ["codeforces", "atcoder", "leetcode", "codechef", "hackerrank", "kattis", ""]
+    verification = ["verified"] * 6 + ["unverified", "tests_inconsistent", "needs_checker", "no_reference"]
+    process = ["ok"] * 8 + ["pending", "incomplete"]
+    review = ["unreviewed"] * 7 + ["accepted", "rejected", "in_review", "needs_adjudication"]
+    start = date(2015, 1, 1)
+    batch: list[Problem] = []
+    t0 = time.perf_counter()
+    for i in range(n):
+        scores = {f"score_{d}": float(rng.randint(1, 10)) for d in DIMENSIONS}
+        weighted = sum(scores.values()) / 5
+        pass_rate = max(0.0, min(1.0, 1.1 - weighted / 9 + rng.uniform(-0.1, 0.1)))
+        title = " ".join(rng.sample(WORDS, 3)).title() + f" {i}"
+        batch.append(
+            Problem(
+                source=sources[i % len(sources)],
+                external_id=f"bench-{i}",
+                platform=platforms[i % len(platforms)],
+                contest_id=str(1000 + i // 7),
+                problem_index="ABCDEFG"[i % 7],
+                contest_date=start + timedelta(days=rng.randint(0, 3650)),
+                title=title,
+                statement=f"# {title}\n\nGiven an array of $n$ integers $a_i$ ... " + " ".join(rng.choices(WORDS, k=80)),
+                io_format="functional" if i % 5 == 3 else "stdin",
+                content_hash=f"{i:064x}",
+                process_status=rng.choice(process),
+                verification_status=rng.choice(verification),
+                is_duplicate=rng.random() < 0.05,
+                is_contaminated=rng.random() < 0.02,
+                weighted_score=weighted,
+                calibrated_pass_rate=pass_rate,
+                bucket="easy" if pass_rate >= 0.8 else ("medium" if pass_rate >= 0.2 else "hard"),
+                review_status=rng.choice(review),
+                **scores,
+            )
+        )
+        if len(batch) == 5000:
+            Problem.objects.bulk_create(batch)
+            batch.clear()
+    if batch:
+        Problem.objects.bulk_create(batch)
+    first = list(Problem.objects.order_by("id").values_list("id", flat=True)[:2000])
+    TestCase.objects.bulk_create(
+        [TestCase(problem_id=pid, ordinal=k, input=f"{k}\n" * 20, output=f"{k}\n", kind="sample" if k < 2 else "hidden", size_bytes=42)
+         for pid in first for k in range(5)],
+        batch_size=5000,
+    )
+    ReferenceSolution.objects.bulk_create(
+        [ReferenceSolution(problem_id=pid, code="n = int(input())\nprint(sum(map(int, input().split())))\n") for pid in first],
+        batch_size=5000,
+    )
+    with connection.cursor() as cur:
+        cur.execute("VACUUM ANALYZE")  # the steady state autovacuum keeps: fresh statistics, visibility map set
+    print(f"seeded {n:,} problems in {time.perf_counter() - t0:.1f} s")
+
+
+def time_calls(fn, runs: int, warmup: int = 3) -> list[float]:
+    for _ in range(warmup):
+        fn()
+    out = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument("--db", default="microcoder_bench")
+    parser.add_argument("--reuse", action="store_true", help="reuse the database if it already holds --n problems")
+    args = parser.parse_args()
+
+    os.environ.setdefault("SECRET_KEY", "bench-only")
+    os.environ["DEBUG"] = "0"  # no query log, no debug toolbar-ish overhead: production-like
+    url = ADMIN_URL.rsplit("/", 1)[0] + "/" + args.db
+    if not args.reuse:
+        url = scratch_database(args.db)
+    else:
+        import psycopg
+
+        with psycopg.connect(ADMIN_URL.replace("postgres://", "postgresql://"), autocommit=True) as conn:
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [args.db]).fetchone():
+                conn.execute(f'CREATE DATABASE "{args.db}"')
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "microcoder_site.settings")
+    sys.path.insert(0, str(REPO_ROOT))
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.core.cache import cache
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+
+    from curation import selectors
+    from curation.models import Problem
+    from curation.services.accounts import roles_ensure
+
+    settings.ALLOWED_HOSTS = ["*"]
+    call_command("migrate", verbosity=0)
+    if Problem.objects.count() < args.n:
+        Problem.objects.all().delete()
+        seed(args.n)
+    roles_ensure()
+    user, _ = get_user_model().objects.get_or_create(username="bench")
+    user.groups.add(Group.objects.get(name="curator"))
+    client = Client()
+    client.force_login(user)
+    cache.clear()
+
+    results = []
+
+    def record(name, view_ms, base_ms):
+        row = {
+            "scenario": name,
+            "p50_ms": statistics.median(view_ms),
+            "p95_ms": percentile(view_ms, 0.95),
+            "baseline_p50_ms": statistics.median(base_ms),
+            "baseline_p95_ms": percentile(base_ms, 0.95),
+        }
+        row["ratio_p95"] = row["p95_ms"] / row["baseline_p95_ms"] if row["baseline_p95_ms"] else float("nan")
+        results.append(row)
+        print(
+            f"{name:44s} p50 {row['p50_ms']:7.1f} ms  p95 {row['p95_ms']:7.1f} ms   "
+            f"bare SELECT p50 {row['baseline_p50_ms']:6.2f} ms  p95 {row['baseline_p95_ms']:6.2f} ms   ratio {row['ratio_p95']:5.1f}x"
+        )
+
+    total = Problem.objects.count()
+    print(f"PostgreSQL {connection.pg_version}, {total:,} problems, {args.runs} runs per scenario (after 3 warm-up runs)\n")
+    for name, query in SCENARIOS:
+        from django.http import QueryDict
+
+        params = QueryDict(query)
+        qs = selectors.problem_list(params=params)
+        page = int(params.get("page", 1))
+        sql, sql_params = qs[(page - 1) * 50 : page * 50].query.sql_with_params()
+
+        def bare():
+            with connection.cursor() as cur:
+                cur.execute(sql, sql_params)
+                cur.fetchall()
+
+        def view(q=query):
+            response = client.get("/problems/?" + q)
+            assert response.status_code == 200, response.status_code
+
+        def partial(q=query):
+            response = client.get("/problems/?" + q, headers={"HX-Request": "true", "HX-Target": "results"})
+            assert response.status_code == 200
+
+        base_ms = time_calls(bare, args.runs)
+        record(name, time_calls(view, args.runs), base_ms)
+        record(name + " (htmx partial)", time_calls(partial, args.runs), base_ms)
+
+    pid = Problem.objects.order_by("id").values_list("id", flat=True)[10]
+
+    def detail():
+        response = client.get(f"/problems/{pid}/")
+        assert response.status_code == 200
+
+    def bare_detail():
+        with connection.cursor() as cur:
+            cur.execute("SELECT * FROM curation_problem WHERE id = %s", [pid])
+            cur.fetchall()
+
+    print()
+    record("problem page (5 tests, 1 solution)", time_calls(detail, args.runs), time_calls(bare_detail, args.runs))
+
+    list_rows = [r for r in results if r["scenario"].startswith("list")]
+    worst = max(list_rows, key=lambda r: r["p95_ms"])
+    print(f"\nworst list p95: {worst['p95_ms']:.1f} ms ({worst['scenario']}); target ≤ 150 ms: {'met' if worst['p95_ms'] <= 150 else 'NOT met'}")
+    out = REPO_ROOT / "benchmarks" / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "ui_latency.json").write_text(json.dumps({"problems": total, "runs": args.runs, "results": results}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+"""One object of every kind the API serves, so that detail endpoints have something to show."""
+from __future__ import annotations
+
+from curation.models import (
+    DifficultyRubric,
+    ImportRun,
+    Prediction,
+    Review,
+    Source,
+    StageRun,
+    VerificationRun,
+    Verdict,
+    Webhook,
+    WebhookDelivery,
+)
+from curation.services.exports import export_create, export_execute
+from curation.services.snapshots import selection_create, snapshot_create
+from curation.services.webhooks import webhook_secret_generate
+
+
+def seed_everything(users, problems) -> dict[str, int]:
+    p = problems[0]
+    rubric = DifficultyRubric.objects.create(version="v1", weights={"algorithmic_thinking": 0.3}, is_active=True)
+    prediction = Prediction.objects.create(
+        problem=p, rubric=rubric, predictor="llm", model="m", content_hash=p.content_hash,
+        score_algorithmic_thinking=5, weighted_score=4.0, reasons={"algorithmic_thinking": "greedy"},
+    )
+    stage_run = StageRun.objects.create(stage="verify", status="succeeded", total=1, done=1)
+    vrun = VerificationRun.objects.create(problem=p, stage_run=stage_run, outcome="verified", isolation="bwrap")
+    Verdict.objects.create(verification_run=vrun, solution=p.solutions.first(), test=p.tests.first(), verdict="AC", time_ms=3.5)
+    review = Review.objects.create(problem=p, reviewer=users["curator"], decision="accept", problem_version=1)
+    import_run = ImportRun.objects.create(source=Source.objects.get(name="testsrc"), file_path="/tmp/x.jsonl", format="canonical-jsonl")
+    selection = selection_create(name="sel", user=users["curator"], problem_ids=[p.pk])
+    snapshot = snapshot_create(name="seeded", user=users["curator"])
+    export = export_execute(export_create(snapshot=snapshot, format="parquet", user=users["curator"]).pk)
+    webhook = Webhook.objects.create(url="http://127.0.0.1:9/h", secret=webhook_secret_generate(), events=["*"])
+    delivery = WebhookDelivery.objects.create(webhook=webhook, event="run.finished", message_id="msg_1", payload={"a": 1})
+    return {
+        "problems": p.pk,
+        "tests": p.tests.first().pk,
+        "solutions": p.solutions.first().pk,
+        "predictions": prediction.pk,
+        "verification-runs": vrun.pk,
+        "reviews": review.pk,
+        "selections": selection.pk,
+        "snapshots": snapshot.pk,
+        "exports": export.pk,
+        "import-runs": import_run.pk,
+        "stage-runs": stage_run.pk,
+        "webhooks": webhook.pk,
+        "webhook-deliveries": delivery.pk,
+    }
+
