@@ -91,15 +91,17 @@ def test_two_curators_never_hold_the_same_problem(live_server, new_page, make_us
         page.goto(f"{live_server.url}/review/")
         pages.append(page)
     for page in pages:
-        page.keyboard.press("n")
+        # Wait for the POST → redirect to land, or the old page's root could be read.
+        with page.expect_navigation():
+            page.keyboard.press("n")
     held = []
     for page in pages:
         page.wait_for_selector("#review-root")
         held.append(page.locator("#review-root").get_attribute("data-problem"))
     assert held[0] != held[1]
     # A third problem does not exist: a third request for the next problem finds the queue empty for ann.
-    pages[0].keyboard.press("n")
-    pages[0].wait_for_load_state()
+    with pages[0].expect_navigation():
+        pages[0].keyboard.press("n")
     root = pages[0].locator("#review-root")
     assert root.count() == 0 or root.get_attribute("data-problem") != held[1]
 
