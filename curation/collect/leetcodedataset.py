@@ -34,6 +34,9 @@ def title_from_slug(slug: str) -> str:
     return " ".join(out)
 
 
+INVALID_OUTPUT_PREFIXES = ("Error:", "Execution timed out")
+
+
 def function_name_from_entry_point(entry_point: str) -> str:
     """'Solution().twoSum' → 'twoSum'."""
     name = entry_point.strip().rsplit(".", 1)[-1].strip()
@@ -95,13 +98,20 @@ class LeetCodeDatasetImporter(RowImporter):
 
         io = literal(row.get("input_output"), "input_output", list) or []
         tests = []
+        dropped = 0
         for i, case in enumerate(io):
             if not isinstance(case, dict):
                 raise FieldError(f"input_output[{i}]", f"expected an object, got {type(case).__name__}")
             for key in ("input", "output"):
                 if key not in case or case[key] is None:
                     raise FieldError(f"input_output[{i}].{key}", "missing")
-            tests.append(CanonicalTest(input=_as_text(case["input"]), output=_as_text(case["output"]), kind=TEST_HIDDEN))
+            output = _as_text(case["output"])
+            if output.startswith(INVALID_OUTPUT_PREFIXES):
+                # The dataset's generator stored the reference's failure ("Error: ...",
+                # "Execution timed out") as the expected output: not a test.
+                dropped += 1
+                continue
+            tests.append(CanonicalTest(input=_as_text(case["input"]), output=output, kind=TEST_HIDDEN))
 
         tags_value = row.get("tags", meta.get("tags"))
         tags = str_list(tags_value, "tags")
@@ -122,6 +132,7 @@ class LeetCodeDatasetImporter(RowImporter):
             "test": opt_str(row, "test"),
             "entry_point": entry_point,
             "layout": layout,
+            "dropped_invalid_tests": dropped,
         }
         return CanonicalProblem(
             external_id=task_id,

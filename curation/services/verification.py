@@ -1,1 +1,207 @@
-"""verification stage: Django side (rows, batches, progress) around the pure-Python core."""
+"""Verification stage (stage 4): run every reference solution on its problem's tests in the
+sandbox, store per-test verdicts, and classify the problem.
+
+Classification (first that applies):
+- `no_reference`: no correct reference solution in a language the judge supports;
+- `verified`: some reference solution passes every training test;
+- `reference_too_slow`: the references fail only by time (TLE);
+- `needs_checker`: wrong answers on a problem whose statement accepts any valid answer
+  ("print any of them", "if there are several answers");
+- `tests_inconsistent`: wrong answers otherwise — the tests that fail are named;
+- `error`: the references crash (RE/MLE/CE/OLE) or the judge fails (SE).
+
+Time limit: when the source gives none, the problem gets
+`max(1 s, TIME_LIMIT_FACTOR × slowest reference CPU time)`, rounded up to 100 ms. The factor 3
+follows common judge practice (Codeforces/ICPC set limits at 2–3× the model solution) and leaves
+room for a slower but correct CPython submission.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+
+from curation.judge import JudgeReport, Limits, SandboxConfig, Verdict, judge_solution
+from curation.judge.languages import LANGUAGES
+from curation.models import Problem, StageRun, TestCase, VerificationRun, VerificationStatus
+from curation.models import Verdict as VerdictRow
+from curation.services.runs import run_progress, run_start
+from curation.services.stages import stage_executor
+
+logger = logging.getLogger(__name__)
+
+TIME_LIMIT_FACTOR = 3.0
+MIN_TIME_LIMIT_MS = 1000
+# How long a reference may run per test while we measure it, when the source sets no limit.
+MEASURE_TIME_S = 6.0
+# Slack over a source's limit: the source measured C++ or PyPy, we run CPython.
+SOURCE_LIMIT_SLACK = 2.0
+MAX_REFERENCES = 3
+ANY_ANSWER = re.compile(
+    r"print any|output any|any of them|any valid|any correct|any such|any possible|any one of|"
+    r"if there are (several|multiple|many)|there may be (several|multiple)|in any order",
+    re.I,
+)
+
+
+def sandbox_config() -> SandboxConfig:
+    return SandboxConfig(allow_unsandboxed=settings.JUDGE_ALLOW_UNSANDBOXED)
+
+
+@dataclass
+class ProblemJob:
+    """Plain data for one problem, so the judging can run off the database thread."""
+
+    problem_id: int
+    mode: str
+    function_name: str | None
+    prelude: str | None
+    comparison: dict
+    limits: Limits
+    tests: list[tuple[int, str, str]]  # (test id, input, expected)
+    solutions: list[tuple[int, str, str]]  # (solution id, language, code)
+    reports: list[tuple[int, JudgeReport]] = field(default_factory=list)
+    error: str = ""
+
+
+def problem_job(problem: Problem) -> ProblemJob:
+    tests = list(problem.tests.filter(is_training=True).order_by("ordinal").values_list("pk", "input", "output"))
+    solutions = [
+        (pk, lang, code)
+        for pk, lang, code in problem.solutions.filter(is_correct=True).order_by("ordinal").values_list("pk", "language", "code")
+        if lang in LANGUAGES
+    ][:MAX_REFERENCES]
+    time_s = problem.time_limit_ms / 1000 * SOURCE_LIMIT_SLACK if problem.time_limit_ms else MEASURE_TIME_S
+    memory = max(256, problem.memory_limit_mb or 512)
+    functional = problem.io_format == "functional"
+    return ProblemJob(
+        problem_id=problem.pk, mode=problem.io_format,
+        function_name=_entry_point(problem) if functional else None,
+        prelude=problem.extra.get("prompt") if functional else None,
+        comparison=problem.comparison or {"mode": "tokens"},
+        limits=Limits(time_s=time_s, memory_mb=memory), tests=tests, solutions=solutions,
+    )
+
+
+def _entry_point(problem: Problem) -> str:
+    entry = problem.extra.get("entry_point") or ""
+    return entry or problem.function_name
+
+
+def run_job(job: ProblemJob, config: SandboxConfig) -> ProblemJob:
+    """Judge every reference of one problem (no database access: safe in a worker thread)."""
+    pairs = [(inp, out) for _pk, inp, out in job.tests]
+    for solution_id, language, code in job.solutions:
+        try:
+            report = judge_solution(code, language, pairs, mode=job.mode, function_name=job.function_name,
+                                    comparison=job.comparison, limits=job.limits, config=config, prelude=job.prelude)
+        except Exception as exc:  # noqa: BLE001 — SandboxUnavailable or a judge bug: the problem says so
+            job.error = f"{type(exc).__name__}: {exc}"
+            return job
+        job.reports.append((solution_id, report))
+        if report.verdict == Verdict.AC:
+            break  # one passing reference verifies the tests; the rest would only cost time
+    return job
+
+
+def classify(job: ProblemJob, statement: str) -> tuple[str, str, list[int]]:
+    """(status, detail, inconsistent test ids) for a judged problem."""
+    if job.error:
+        return VerificationStatus.ERROR, job.error, []
+    if not job.solutions:
+        return VerificationStatus.NO_REFERENCE, "no correct reference solution in a supported language", []
+    if not job.tests:
+        return VerificationStatus.ERROR, "no training tests to verify against", []
+    if any(report.verdict == Verdict.AC for _sid, report in job.reports):
+        return VerificationStatus.VERIFIED, "", []
+    best = min((r for _sid, r in job.reports), key=lambda r: sum(1 for t in r.tests if t.verdict != Verdict.AC))
+    failing = {t.verdict for t in best.tests if t.verdict != Verdict.AC}
+    if failing == {Verdict.TLE}:
+        return VerificationStatus.REFERENCE_TOO_SLOW, f"{sum(1 for t in best.tests if t.verdict == Verdict.TLE)} tests over the time limit", []
+    wrong = [job.tests[t.index][0] for t in best.tests if t.verdict == Verdict.WA]
+    if failing <= {Verdict.WA, Verdict.TLE}:
+        if ANY_ANSWER.search(statement or ""):
+            return VerificationStatus.NEEDS_CHECKER, f"{len(wrong)} wrong answers on a problem that accepts any valid answer", wrong
+        return VerificationStatus.TESTS_INCONSISTENT, f"reference disagrees with {len(wrong)} tests", wrong
+    first = next(t for t in best.tests if t.verdict not in (Verdict.AC, Verdict.WA, Verdict.TLE))
+    return VerificationStatus.ERROR, f"reference gets {first.verdict.value} on test {first.index}: {first.diff[:200]}", wrong
+
+
+def _store(run: StageRun, problem: Problem, job: ProblemJob) -> str:
+    status, detail, inconsistent = classify(job, problem.statement)
+    max_cpu = max((r.max_time_cpu for _sid, r in job.reports), default=None)
+    derived = None
+    if status == VerificationStatus.VERIFIED and not problem.time_limit_ms and max_cpu is not None:
+        passing = [r for _sid, r in job.reports if r.verdict == Verdict.AC]
+        slowest = max(r.max_time_cpu for r in passing)
+        derived = max(MIN_TIME_LIMIT_MS, int(math.ceil(slowest * TIME_LIMIT_FACTOR * 10)) * 100)
+    isolation = next((r.isolation for _sid, r in job.reports), "")
+    with transaction.atomic():
+        vrun = VerificationRun.objects.create(
+            problem=problem, stage_run=run, outcome=status, detail=detail[:2000], inconsistent_tests=inconsistent,
+            isolation=isolation, max_reference_ms=max_cpu * 1000 if max_cpu is not None else None,
+            derived_time_limit_ms=derived,
+        )
+        test_ids = [pk for pk, _i, _o in job.tests]
+        VerdictRow.objects.bulk_create([
+            VerdictRow(verification_run=vrun, solution_id=sid, test_id=test_ids[t.index], verdict=t.verdict.value,
+                       time_ms=t.time_cpu * 1000, memory_kb=t.memory_kb, diff=t.diff[:500])
+            for sid, report in job.reports for t in report.tests
+        ])
+        fields = {"verification_status": status}
+        if derived is not None:
+            fields["time_limit_ms"] = derived
+            fields["extra"] = {**problem.extra, "time_limit_origin": f"derived: {TIME_LIMIT_FACTOR:g} x reference"}
+        Problem.objects.filter(pk=problem.pk).update(**fields)
+    return status
+
+
+def problem_verify(problem: Problem, *, run: StageRun | None = None) -> str:
+    """Verify one problem inline; returns its new verification status."""
+    return _store(run, problem, run_job(problem_job(problem), sandbox_config()))
+
+
+@stage_executor("verify", queue="sandbox")
+def verify_execute(run: StageRun) -> None:
+    ids = run.params.get("problem_ids")
+    qs = Problem.objects.order_by("pk")
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    run_start(run, total=qs.count())
+    config = sandbox_config()
+    counts: dict[str, int] = {}
+    parallel = int(run.params.get("parallel") or getattr(settings, "VERIFY_PARALLELISM", 2))
+    last = 0
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
+        while True:
+            batch = list(qs.filter(pk__gt=last)[:20])
+            if not batch:
+                break
+            last = batch[-1].pk
+            jobs = [problem_job(p) for p in batch]
+            # Judging happens in sandboxed subprocesses; threads only wait for them.
+            for problem, job in zip(batch, pool.map(lambda j: run_job(j, config), jobs)):
+                status = _store(run, problem, job)
+                counts[status] = counts.get(status, 0) + 1
+            StageRun.objects.filter(pk=run.pk).update(counts=counts)
+            run_progress(run, done=run.done + len(batch))
+    run.counts = counts
+    run.save(update_fields=["counts"])
+
+
+def judge_candidate(problem: Problem, code: str, language: str = "python3") -> bool:
+    """Does a candidate (e.g. a model's answer) pass the problem's training tests? The same judge,
+    the same comparison rule and limits as verification, so a verified problem scores the same."""
+    job = problem_job(problem)
+    if not job.tests:
+        return False
+    limits = Limits(time_s=(problem.time_limit_ms or MEASURE_TIME_S * 1000) / 1000, memory_mb=job.limits.memory_mb)
+    report = judge_solution(code, language, [(i, o) for _pk, i, o in job.tests], mode=job.mode,
+                            function_name=job.function_name, comparison=job.comparison, limits=limits,
+                            config=sandbox_config(), prelude=job.prelude)
+    return report.verdict == Verdict.AC

@@ -1,0 +1,297 @@
+"""Public entry points: :func:`judge_solution` and :func:`run_program`."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .compare import compare_output, compare_value, normalize_rule
+from .languages import Language, get_language
+from .results import JudgeReport, Limits, RunResult, TestResult, Verdict
+from .sandbox import BatchTest, SandboxConfig, run_batch
+
+# The LeetCode import prelude (what LeetCode's Python environment provides).
+LEETCODE_PRELUDE = '''\
+import random, functools, collections, string, math, datetime, heapq, bisect, itertools, operator, re
+from typing import *
+from functools import *
+from collections import *
+from itertools import *
+from heapq import *
+from bisect import *
+from string import *
+from operator import *
+from math import *
+inf = float('inf')
+
+class ListNode:
+    def __init__(self, val=0, next=None):
+        self.val = val
+        self.next = next
+
+class TreeNode:
+    def __init__(self, val=0, left=None, right=None):
+        self.val = val
+        self.left = left
+        self.right = right
+'''
+
+COMPILE_LIMITS = Limits(time_s=30, wall_s=60, memory_mb=2048, stack_mb=64,
+                        output_bytes=1 << 20, stderr_bytes=64 << 10, processes=32,
+                        file_size_mb=256, open_files=256)
+CHECKER_LIMITS = Limits(time_s=10, wall_s=20, memory_mb=1024, output_bytes=64 << 10)
+_TEXT_MAX = 2000
+
+
+@dataclass
+class TestCase:
+    __test__ = False   # not a pytest class
+    input: str            # stdin text, or (functional) the argument text
+    expected: str         # expected stdout, or (functional) the expected literal/JSON
+
+
+def _tests(tests) -> list[TestCase]:
+    out = []
+    for t in tests:
+        if isinstance(t, TestCase):
+            out.append(t)
+        elif isinstance(t, dict):
+            out.append(TestCase(t["input"], t.get("output", t.get("expected", ""))))
+        else:
+            inp, exp = t
+            out.append(TestCase(inp, exp))
+    return out
+
+
+def _b(s) -> bytes:
+    return s if isinstance(s, bytes) else (s or "").encode("utf-8")
+
+
+# ----------------------------------------------------------------------------------
+# compilation
+# ----------------------------------------------------------------------------------
+def _prepare(code: str, lang: Language, config: SandboxConfig) -> tuple[dict, str | None, str]:
+    """-> (box_files, compile_error or None, isolation)."""
+    if not lang.compile_argv:
+        return {lang.source_name: _b(code)}, None, ""
+    key = hashlib.sha256(json.dumps(lang.compile_argv).encode() + b"\0" + _b(code)).hexdigest()
+    cache = config.cache_path()
+    cached = cache / f"{key}.bin"
+    if cached.exists():
+        return {lang.binary_name: cached.read_bytes()}, None, ""
+    cached_err = cache / f"{key}.ce"
+    if cached_err.exists():
+        return {}, cached_err.read_text(), ""
+    out_dir = tempfile.mkdtemp(prefix="out-", dir=config.base_dir())
+    try:
+        os.chmod(out_dir, 0o755)
+        argv = [a.replace("{src}", "{box}/" + lang.source_name)
+                 .replace("{out}", "{out}/" + lang.binary_name) for a in lang.compile_argv]
+        outcome = run_batch(kind="exec", box_files={lang.source_name: _b(code)}, argv=argv,
+                            tests=[BatchTest()], limits=COMPILE_LIMITS, config=config,
+                            out_dir=out_dir)
+        raw = outcome.results[0]
+        binary = Path(out_dir) / lang.binary_name
+        if raw.get("exit_code") == 0 and binary.exists():
+            tmp = cache / f".{key}.{os.getpid()}.tmp"
+            shutil.copyfile(binary, tmp)
+            os.chmod(tmp, 0o755)
+            os.replace(tmp, cached)
+            return {lang.binary_name: cached.read_bytes()}, None, outcome.isolation
+        msg = (raw.get("stderr") or raw.get("stdout") or "").strip()
+        if raw.get("timed_out") or raw.get("system_error"):
+            return {}, "compilation failed: " + (msg or raw.get("system_error") or "timeout"), \
+                outcome.isolation
+        msg = msg.replace("/box/", "")[:_TEXT_MAX] or "compilation failed"
+        cached_err.write_text(msg)
+        return {}, msg, outcome.isolation
+    finally:
+        shutil.rmtree(out_dir, ignore_errors=True)
+
+
+# ----------------------------------------------------------------------------------
+# classification
+# ----------------------------------------------------------------------------------
+_MEM_MARKERS = ("MemoryError", "std::bad_alloc", "Cannot allocate memory", "out of memory")
+
+
+def _to_run_result(raw: dict, limits: Limits, isolation: str, functional: bool) -> RunResult:
+    if raw.get("system_error"):
+        return RunResult(status="SE", message=raw["system_error"], isolation=isolation)
+    stdout = (raw.get("stdout") or "").encode("latin-1").decode("utf-8", "replace")
+    stderr = raw.get("stderr") or ""
+    rr = RunResult(status="OK", stdout=stdout, stderr=stderr[-_TEXT_MAX:],
+                   exit_code=raw.get("exit_code"), signal=raw.get("signal"),
+                   time_wall=float(raw.get("wall") or 0.0), time_cpu=float(raw.get("cpu") or 0.0),
+                   memory_kb=int(raw.get("mem_kb") or 0), isolation=isolation)
+    mem_limit_kb = limits.memory_mb * 1024
+    if raw.get("driver_died"):
+        rr.status = "TLE" if raw.get("timed_out") else "RE"
+        rr.message = "the program killed the judge's driver process"
+    elif raw.get("ole"):
+        rr.status, rr.message = "OLE", f"output exceeded {limits.output_bytes} bytes"
+    elif (raw.get("timed_out") or rr.time_cpu > limits.time_s
+          or rr.signal == signal.SIGXCPU):
+        rr.status = "TLE"
+        rr.message = ("wall-clock limit exceeded" if raw.get("timed_out")
+                      else f"CPU time {rr.time_cpu:.2f}s > {limits.time_s}s")
+    elif rr.exit_code == 0 and rr.signal is None:
+        rr.status = "OK"
+    elif any(m in stderr for m in _MEM_MARKERS) or rr.memory_kb >= 0.95 * mem_limit_kb:
+        rr.status, rr.message = "MLE", f"memory limit {limits.memory_mb} MB exceeded"
+    else:
+        rr.status = "RE"
+        rr.message = (f"killed by signal {rr.signal}" if rr.signal is not None
+                      else f"exit code {rr.exit_code}")
+    if functional and rr.status == "OK":
+        payload = raw.get("func") or ""
+        try:
+            obj = json.loads(payload)
+        except ValueError:
+            rr.status, rr.message = "RE", "no return value reported"
+        else:
+            if obj.get("too_big"):
+                rr.status, rr.message = "OLE", "return value too large"
+            else:
+                rr.value, rr.value_text = obj.get("value"), obj.get("text")
+    return rr
+
+
+_STATUS_TO_VERDICT = {"RE": Verdict.RE, "TLE": Verdict.TLE, "MLE": Verdict.MLE,
+                      "OLE": Verdict.OLE, "SE": Verdict.SE}
+
+
+def _test_result(i: int, rr: RunResult, verdict: Verdict, diff: str = "") -> TestResult:
+    return TestResult(index=i, verdict=verdict, time_wall=rr.time_wall, time_cpu=rr.time_cpu,
+                      memory_kb=rr.memory_kb, diff=diff or rr.message,
+                      stderr=rr.stderr[-500:], exit_code=rr.exit_code, signal=rr.signal,
+                      isolation=rr.isolation)
+
+
+# ----------------------------------------------------------------------------------
+# public API
+# ----------------------------------------------------------------------------------
+def run_programs(code: str, language: str, inputs: list[str], *, mode: str = "stdin",
+                 function_name: str | None = None, prelude: str | None = None,
+                 limits: Limits = Limits(), config: SandboxConfig = SandboxConfig(),
+                 ) -> tuple[list[RunResult], str | None, str]:
+    """Run a program on several inputs in one sandbox.
+
+    Returns (run results, compile error or None, isolation).
+    """
+    lang = get_language(language)
+    functional = mode == "functional"
+    if mode not in ("stdin", "functional"):
+        raise ValueError(f"unknown mode {mode!r}")
+    if functional and not lang.supports_functional:
+        raise ValueError(f"functional mode is not supported for {lang.name}")
+    if functional and not function_name:
+        raise ValueError("functional mode needs function_name (e.g. 'Solution().twoSum')")
+    box_files, ce, isolation = _prepare(code, lang, config)
+    if ce is not None:
+        from .sandbox import resolve_isolation
+        return [], ce, isolation or resolve_isolation(config)
+    if functional:
+        tests = [BatchTest(args=inp) for inp in inputs]
+    else:
+        tests = [BatchTest(stdin=_b(inp)) for inp in inputs]
+    outcome = run_batch(
+        kind=lang.kind, mode=mode, box_files=box_files,
+        source=lang.source_name if lang.kind == "python" else None,
+        argv=list(lang.run_argv) if lang.kind == "exec" else None,
+        entry=function_name,
+        prelude=(LEETCODE_PRELUDE if prelude is None else prelude) if functional else None,
+        tests=tests, limits=limits, config=config)
+    if outcome.compile_error is not None:
+        return [], outcome.compile_error, outcome.isolation
+    return ([_to_run_result(r, limits, outcome.isolation, functional) for r in outcome.results],
+            None, outcome.isolation)
+
+
+def run_program(code: str, language: str, stdin: str = "", *, limits: Limits = Limits(),
+                config: SandboxConfig = SandboxConfig()) -> RunResult:
+    """Run a program once on ``stdin``.  A compilation error gives status "CE"."""
+    results, ce, isolation = run_programs(code, language, [stdin], limits=limits, config=config)
+    if ce is not None:
+        return RunResult(status="CE", message=ce, isolation=isolation)
+    return results[0]
+
+
+def judge_solution(code: str, language: str, tests, mode: str = "stdin",
+                   function_name: str | None = None, comparison: dict | None = None,
+                   limits: Limits = Limits(), config: SandboxConfig = SandboxConfig(),
+                   prelude: str | None = None) -> JudgeReport:
+    """Judge ``code`` on ``tests`` (``[(input, expected), ...]``, TestCase or dicts).
+
+    mode="stdin": input is stdin, expected is stdout, compared with ``comparison`` (a rule
+    dict, default tokens).  mode="functional": input is the argument text
+    (``n = 7, queries = [[0,5]]`` or JSON), expected a Python literal or JSON, compared
+    structurally (floats with the rule's abs_tol/rel_tol, default 1e-6); ``function_name``
+    is ``Solution().method``, ``method`` (of class Solution) or a top-level function;
+    ``prelude`` defaults to the LeetCode imports (pass "" for none).
+    Raises SandboxUnavailable when bubblewrap is unusable and not allowed to run without.
+    """
+    cases = _tests(tests)
+    rule = normalize_rule(comparison) if mode == "stdin" else dict(comparison or {})
+    lang = get_language(language)
+    runs, ce, isolation = run_programs(
+        code, language, [c.input for c in cases], mode=mode, function_name=function_name,
+        prelude=prelude, limits=limits, config=config)
+    if ce is not None:
+        results = [TestResult(index=i, verdict=Verdict.CE, diff=ce[:200], isolation=isolation)
+                   for i in range(len(cases))]
+        return JudgeReport.from_tests(results, isolation=isolation, language=lang.name,
+                                      compile_output=ce)
+    results: list[TestResult | None] = [None] * len(cases)
+    to_check: list[int] = []
+    for i, (case, rr) in enumerate(zip(cases, runs)):
+        if rr.status != "OK":
+            results[i] = _test_result(i, rr, _STATUS_TO_VERDICT[rr.status])
+            continue
+        if mode == "functional":
+            ok, diff = compare_value(rr.value, rr.value_text, case.expected, rule)
+        elif rule["mode"] == "checker":
+            to_check.append(i)
+            continue
+        else:
+            ok, diff = compare_output(rr.stdout, case.expected, rule)
+        results[i] = _test_result(i, rr, Verdict.AC if ok else Verdict.WA, diff)
+    if to_check:
+        for i, (ok, msg) in zip(to_check, run_checker(
+                rule["checker"], [(cases[i].input, runs[i].stdout, cases[i].expected)
+                                  for i in to_check], config=config)):
+            verdict = Verdict.AC if ok is True else Verdict.WA if ok is False else Verdict.SE
+            results[i] = _test_result(i, runs[i], verdict, "" if ok is True else msg)
+    return JudgeReport.from_tests(results, isolation=isolation, language=lang.name)
+
+
+def run_checker(checker_source: str, triples: list[tuple[str, str, str]], *,
+                config: SandboxConfig = SandboxConfig(),
+                limits: Limits = CHECKER_LIMITS) -> list[tuple[bool | None, str]]:
+    """Run a checker (see compare.py for the contract) on (input, output, expected) triples
+    in one sandbox.  Returns (True=AC / False=WA / None=checker failure, message)."""
+    tests = [BatchTest(argv=["{box}/checker.py", "{test}/input.txt", "{test}/output.txt",
+                             "{test}/expected.txt"],
+                       files={"input.txt": _b(inp), "output.txt": _b(out),
+                              "expected.txt": _b(exp)})
+             for inp, out, exp in triples]
+    outcome = run_batch(kind="python", box_files={"checker.py": _b(checker_source)},
+                        source="checker.py", tests=tests, limits=limits, config=config)
+    if outcome.compile_error is not None:
+        return [(None, "checker does not compile: " + outcome.compile_error[:200])] * len(triples)
+    res = []
+    for raw in outcome.results:
+        msg = ((raw.get("stdout") or "") + (raw.get("stderr") or "")).strip()[:200]
+        if raw.get("exit_code") == 0 and not raw.get("timed_out"):
+            res.append((True, msg))
+        elif raw.get("exit_code") == 1 and not raw.get("timed_out"):
+            res.append((False, msg or "checker rejected the output"))
+        else:
+            res.append((None, "checker failed: " + (msg or str(raw.get("system_error") or
+                                                              raw.get("signal")))))
+    return res
