@@ -4,7 +4,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from curation.services import accounts, imports
+from curation.services import accounts, imports, stages
 
 SAMPLE_DIR = Path(settings.BASE_DIR) / "sample_data"
 SAMPLES = [
@@ -30,5 +30,10 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"sample {path.name}: created {s['created']}, updated {s['updated']}, unchanged {s['unchanged']}, failed {s['failed']}"
             )
+        # The offline pipeline, so the workspace has something to show: process the sample, train
+        # the features model on its labels (no LLM endpoint needed) and predict difficulty.
+        for stage, params in (("process", {}), ("train_features", {}), ("predict", {"predictor": "features"})):
+            run = stages.stage_run_execute(stages.stage_run_create(stage=stage, params=params).pk)
+            self.stdout.write(f"{stage}: {run.status} {run.counts if stage != 'process' else ''}".rstrip())
         state = "created" if created else "exists"
         self.stdout.write(self.style.SUCCESS(f"demo curator ({state}): username '{username}', password '{password}'"))
