@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Max, QuerySet
 
+from curation.judge.compare import detect_float_tolerance
 from curation.models import Problem, ProcessStatus, StageRun, TestCase
 from curation.process import normalize as norm
 from curation.process import samples as sample_extraction
@@ -64,6 +65,9 @@ def problem_normalize(problem: Problem) -> list[str]:
     else:
         problem.signature = ""
     problem.format_instruction = norm.format_instruction(problem.io_format, problem.function_name, problem.starter_code)
+    if (problem.comparison or {}).get("mode", "tokens") == "tokens" and problem.io_format == "stdin":
+        # "absolute or relative error does not exceed 10^-6": compare numbers with tolerance.
+        problem.comparison = detect_float_tolerance(problem.statement) or problem.comparison or {"mode": "tokens"}
     reasons = norm.detect_incomplete(problem.statement, problem.io_format)
     problem.process_status = ProcessStatus.INCOMPLETE if reasons else ProcessStatus.OK
     problem.process_reasons = reasons
@@ -72,7 +76,7 @@ def problem_normalize(problem: Problem) -> list[str]:
 
 def step_normalize(run: StageRun, qs: QuerySet[Problem]) -> dict:
     counts = {"normalized": 0, "incomplete": 0}
-    fields = ["statement", "io_format", "function_name", "signature", "format_instruction", "process_status", "process_reasons"]
+    fields = ["statement", "io_format", "function_name", "signature", "format_instruction", "comparison", "process_status", "process_reasons"]
     for batch in _batches(qs):
         for problem in batch:
             if problem_normalize(problem):
