@@ -35,7 +35,12 @@ def run_finish(run: models.Model, *, failed: bool = False, message: str = "") ->
     run.finished_at = timezone.now()
     if message:
         run.message = message
-    if run.total is None or failed is False:
-        run.total = run.total if run.total is not None and run.total >= run.done else run.done
+    if run.total is None or run.total < run.done:
+        run.total = run.done
     run.errors = run.errors[:MAX_STORED_ERRORS]
     run.save()
+    if type(run).__name__ in ("ImportRun", "StageRun"):
+        # Subscribers hear of it after the final state is committed.
+        from curation.services.webhooks import run_finished_emit
+
+        run_finished_emit(run)

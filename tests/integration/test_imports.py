@@ -146,3 +146,16 @@ def test_command_sync_prints_a_json_summary(tmp_path, shared_data, capsys):
     summary = json.loads(capsys.readouterr().out)
     assert summary["created"] == 1 and summary["status"] == "succeeded"
     assert ReferenceSolution.objects.count() == 1
+
+
+def test_a_finished_run_notifies_webhook_subscribers(tmp_path, shared_data, django_capture_on_commit_callbacks):
+    from curation.models import Webhook, WebhookDelivery
+
+    Webhook.objects.create(url="http://127.0.0.1:9/hook", secret="whsec_" + "A" * 32, events=["run.finished"])
+    with django_capture_on_commit_callbacks() as callbacks:
+        run = run_import(shared_data / "codecontests" / "1141_a_game_23_2618", "codecontests-dir")
+    delivery = WebhookDelivery.objects.get(event="run.finished")
+    assert delivery.payload["data"] == {
+        "kind": "ImportRun", "id": run.pk, "status": "succeeded", "done": 1, "total": 1, "message": "",
+    }
+    assert len(callbacks) == 1  # the delivery task is dispatched only after commit
