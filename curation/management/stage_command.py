@@ -11,6 +11,19 @@ from curation.models import StageRun
 from curation.services import stages
 
 
+def run_wait(command: BaseCommand, run, label: str, timeout: float, quiet: bool):
+    """Follow a run row on a worker until it finishes, showing its progress on stderr."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run.refresh_from_db()
+        if run.is_finished:
+            return run
+        if not quiet:
+            command.stderr.write(f"\r{label} {run.status}: {run.done}/{run.total or '?'}", ending="")
+        time.sleep(0.5)
+    raise CommandError(f"{label} {run.pk} still {run.status} after {timeout:.0f}s (is a worker running?)")
+
+
 class StageCommand(BaseCommand):
     stage: str = ""
 
@@ -51,15 +64,7 @@ class StageCommand(BaseCommand):
             raise CommandError(f"{self.stage} run {run.pk} failed: {run.message}")
 
     def wait(self, run: StageRun, timeout: float, quiet: bool) -> StageRun:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            run.refresh_from_db()
-            if run.is_finished:
-                return run
-            if not quiet:
-                self.stderr.write(f"\r{run.stage} {run.status}: {run.done}/{run.total or '?'}", ending="")
-            time.sleep(0.5)
-        raise CommandError(f"{self.stage} run {run.pk} still {run.status} after {timeout:.0f}s (is a worker running?)")
+        return run_wait(self, run, f"{self.stage} run", timeout, quiet)
 
     def emit(self, summary: dict, as_json: bool) -> None:
         if as_json:

@@ -1,9 +1,8 @@
 import json
-import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from curation.models import ImportRun
+from curation.management.stage_command import run_wait
 from curation.services import imports
 
 
@@ -31,21 +30,10 @@ class Command(BaseCommand):
             if no_wait:
                 self._print({"id": run.pk, "status": run.status}, json)
                 return
-            run = self._wait(run, timeout, quiet=json)
+            run = run_wait(self, run, "import run", timeout, quiet=json)
         self._print(run.summary(), json)
         if run.status == "failed":
             raise CommandError(f"import run {run.pk} failed: {run.message}")
-
-    def _wait(self, run: ImportRun, timeout: float, quiet: bool) -> ImportRun:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            run.refresh_from_db()
-            if run.is_finished:
-                return run
-            if not quiet:
-                self.stderr.write(f"\r{run.status}: {run.done}/{run.total or '?'}", ending="")
-            time.sleep(0.5)
-        raise CommandError(f"import run {run.pk} still {run.status} after {timeout:.0f}s (is a worker running?)")
 
     def _print(self, summary: dict, as_json: bool) -> None:
         if as_json:
