@@ -14,7 +14,7 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # module: the sync API keeps an event loop running in this thread while open
 def browser():
     from playwright.sync_api import sync_playwright
 
