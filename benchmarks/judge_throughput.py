@@ -56,11 +56,12 @@ def load_problems(root: Path, limit: int | None):
 
 
 def _judge_one(args):
-    name, code, tests, rule, time_s = args
+    name, start, code, tests, rule, time_s = args
     t0 = time.perf_counter()
     rep = judge_solution(code, "python3", tests, comparison=rule,
                          limits=Limits(time_s=time_s, memory_mb=1024), config=SandboxConfig())
-    return name, [t.verdict.value for t in rep.tests], rep.isolation, time.perf_counter() - t0
+    return (name, start, [t.verdict.value for t in rep.tests], rep.isolation,
+            time.perf_counter() - t0)
 
 
 def run_judge(probs, time_s, workers):
@@ -74,14 +75,17 @@ def run_judge(probs, time_s, workers):
     items = []
     for n, c, t, r in probs:
         for k in range(0, len(t), CHUNK):
-            items.append((n, c, t[k:k + CHUNK], r, time_s))
-    items.sort(key=lambda it: -sum(len(i) + len(o) for i, o in it[2]))
+            items.append((n, k, c, t[k:k + CHUNK], r, time_s))
+    items.sort(key=lambda it: -sum(len(i) + len(o) for i, o in it[3]))
+    chunks = {}
     with ProcessPoolExecutor(workers) as ex:
-        for name, verdicts, iso, el in ex.map(_judge_one, items):
+        for name, start, verdicts, iso, el in ex.map(_judge_one, items):
             counts.update(verdicts)
-            per_problem.setdefault(name, []).extend(verdicts)
+            chunks.setdefault(name, {})[start] = verdicts
             isolation.add(iso)
             elapsed[name] = elapsed.get(name, 0.0) + el
+    for name, parts in chunks.items():
+        per_problem[name] = [v for k in sorted(parts) for v in parts[k]]
     return time.perf_counter() - t0, counts, per_problem, isolation, elapsed
 
 
