@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
+import orjson
+
 from .records import CanonicalProblem, CanonicalTest, RecordError, sha256_bytes
 
 MiB = 1024 * 1024
@@ -424,7 +426,7 @@ class RowImporter(Importer):
                     yield RecordError(file, label, "", f"invalid UTF-8 at byte {exc.start}: {exc.reason}")
                     continue
                 try:
-                    row = json.loads(text)
+                    row = orjson.loads(text)  # orjson: same results as json, much faster on big files
                 except (json.JSONDecodeError, RecursionError) as exc:
                     yield RecordError(file, label, "", f"malformed JSON: {exc}")
                     continue

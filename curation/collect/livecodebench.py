@@ -18,6 +18,8 @@ import pickle
 import zlib
 from typing import Any
 
+import orjson
+
 from .base import FieldError, RowImporter, literal, normalise_difficulty, opt_str, require
 from .leetcodedataset import parse_date
 from .records import (
@@ -79,7 +81,7 @@ def decode_private_tests(value: Any, field: str, max_bytes: int) -> list:
 
 def _json_list(text: str, field: str) -> list:
     try:
-        value = json.loads(text)
+        value = orjson.loads(text)
     except (json.JSONDecodeError, RecursionError) as exc:
         raise FieldError(field, f"malformed JSON: {exc}") from None
     if not isinstance(value, list):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
+import orjson
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,8 +71,10 @@ class CanonicalProblem:
         """Hash of everything that matters for curation; equal hash ⇒ nothing to update."""
         payload = self.to_dict()
         payload.pop("raw_hash", None)
-        blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
-        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+        # orjson: the same canonical bytes every time (sorted keys), several times faster than
+        # the json module on the hot path of an import.
+        blob = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str)
+        return hashlib.sha256(blob).hexdigest()
 
     def to_dict(self) -> dict[str, Any]:
         # Written out by hand: dataclasses.asdict deep-copies every test and is the hot spot of
