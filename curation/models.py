@@ -152,7 +152,9 @@ class Problem(models.Model):
     comparison = models.JSONField(default=dict, blank=True, help_text='e.g. {"mode": "tokens"}')
     flags = models.JSONField(default=list, blank=True)
     extra = models.JSONField(default=dict, blank=True)
-    content_hash = models.CharField(max_length=64, db_index=True)
+    # Not indexed: nothing looks a problem up by hash, and random keys make every insert of a big
+    # import touch a random index page.
+    content_hash = models.CharField(max_length=64)
     raw_hash = models.CharField(max_length=64, blank=True)
     import_run = models.ForeignKey(ImportRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
@@ -161,7 +163,7 @@ class Problem(models.Model):
         max_length=16, choices=ProcessStatus.choices, default=ProcessStatus.PENDING, db_index=True
     )
     process_reasons = models.JSONField(default=list, blank=True)
-    normalized_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    normalized_hash = models.CharField(max_length=64, blank=True)
     verification_status = models.CharField(
         max_length=24, choices=VerificationStatus.choices, default=VerificationStatus.UNVERIFIED, db_index=True
     )

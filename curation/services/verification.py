@@ -3,7 +3,9 @@ sandbox, store per-test verdicts, and classify the problem.
 
 Classification (first that applies):
 - `no_reference`: no correct reference solution in a language the judge supports;
-- `verified`: some reference solution passes every training test;
+- `verified`: some reference solution passes every training test — with the problem's rule, or
+  failing that with a float tolerance (1e-6) or case-insensitive tokens, which the problem then
+  keeps (the run's detail says so, for a curator to confirm);
 - `reference_too_slow`: the references fail only by time (TLE);
 - `needs_checker`: wrong answers on a problem whose statement accepts any valid answer
   ("print any of them", "if there are several answers");
@@ -67,6 +69,7 @@ class ProblemJob:
     solutions: list[tuple[int, str, str]]  # (solution id, language, code)
     reports: list[tuple[int, JudgeReport]] = field(default_factory=list)
     error: str = ""
+    relaxed_from: dict | None = None  # the rule the problem had, when a relaxed one verified it
 
 
 def problem_job(problem: Problem) -> ProblemJob:
@@ -93,8 +96,35 @@ def _entry_point(problem: Problem) -> str:
     return entry or problem.function_name
 
 
+# Rules tried, in order, when a reference gets only wrong answers under the default token rule:
+# the statement's tolerance often goes undetected ("print the probability") and YES/NO answers
+# come in either case. A problem verified this way keeps the rule and says so.
+RELAXED_RULES = (
+    {"mode": "float", "abs_tol": 1e-6, "rel_tol": 1e-6},
+    {"mode": "case_insensitive"},
+)
+
+
 def run_job(job: ProblemJob, config: SandboxConfig) -> ProblemJob:
     """Judge every reference of one problem (no database access: safe in a worker thread)."""
+    _judge_references(job, config)
+    best = min((r for _sid, r in job.reports), key=_failures, default=None)
+    only_wrong = best is not None and {t.verdict for t in best.tests} <= {Verdict.AC, Verdict.WA}
+    if not job.error and only_wrong and best.verdict == Verdict.WA and job.mode == "stdin" and job.comparison.get("mode", "tokens") == "tokens":
+        for rule in RELAXED_RULES:
+            trial = ProblemJob(**{**job.__dict__, "comparison": rule, "reports": []})
+            _judge_references(trial, config)
+            if any(r.verdict == Verdict.AC for _sid, r in trial.reports):
+                trial.relaxed_from = job.comparison
+                return trial
+    return job
+
+
+def _failures(report: JudgeReport) -> int:
+    return sum(1 for t in report.tests if t.verdict != Verdict.AC)
+
+
+def _judge_references(job: ProblemJob, config: SandboxConfig) -> None:
     pairs = [(inp, out) for _pk, inp, out in job.tests]
     for solution_id, language, code in job.solutions:
         try:
@@ -102,11 +132,10 @@ def run_job(job: ProblemJob, config: SandboxConfig) -> ProblemJob:
                                     comparison=job.comparison, limits=job.limits, config=config, prelude=job.prelude)
         except Exception as exc:  # noqa: BLE001 — SandboxUnavailable or a judge bug: the problem says so
             job.error = f"{type(exc).__name__}: {exc}"
-            return job
+            return
         job.reports.append((solution_id, report))
         if report.verdict == Verdict.AC:
             break  # one passing reference verifies the tests; the rest would only cost time
-    return job
 
 
 def classify(job: ProblemJob, statement: str) -> tuple[str, str, list[int]]:
@@ -118,8 +147,10 @@ def classify(job: ProblemJob, statement: str) -> tuple[str, str, list[int]]:
     if not job.tests:
         return VerificationStatus.ERROR, "no training tests to verify against", []
     if any(report.verdict == Verdict.AC for _sid, report in job.reports):
+        if job.relaxed_from is not None:
+            return VerificationStatus.VERIFIED, f"verified with comparison {job.comparison} (was {job.relaxed_from}): confirm", []
         return VerificationStatus.VERIFIED, "", []
-    best = min((r for _sid, r in job.reports), key=lambda r: sum(1 for t in r.tests if t.verdict != Verdict.AC))
+    best = min((r for _sid, r in job.reports), key=_failures)
     failing = {t.verdict for t in best.tests if t.verdict != Verdict.AC}
     if failing == {Verdict.TLE}:
         return VerificationStatus.REFERENCE_TOO_SLOW, f"{sum(1 for t in best.tests if t.verdict == Verdict.TLE)} tests over the time limit", []
@@ -154,6 +185,8 @@ def _store(run: StageRun, problem: Problem, job: ProblemJob) -> str:
             for sid, report in job.reports for t in report.tests
         ])
         fields = {"verification_status": status}
+        if job.relaxed_from is not None and status == VerificationStatus.VERIFIED:
+            fields["comparison"] = job.comparison
         if derived is not None:
             fields["time_limit_ms"] = derived
             fields["extra"] = {**problem.extra, "time_limit_origin": f"derived: {TIME_LIMIT_FACTOR:g} x reference"}

@@ -29,7 +29,7 @@ def verify(capsys, *args):
 def test_verification_classifies_real_problems(shared_data, capsys, tmp_path):
     folders = tmp_path / "cc"
     folders.mkdir()
-    for name in ("1141_a_game_23_2618",):
+    for name in ("1141_a_game_23_2618", "54_c_first_digit_law_6609", "791_b_bear_and_friendship_condition_8388"):
         shutil.copytree(shared_data / "codecontests" / name, folders / name)
     # A broken copy: one expected output is wrong, so the tests are inconsistent.
     broken = folders / "broken_game_23"
@@ -54,6 +54,12 @@ def test_verification_classifies_real_problems(shared_data, capsys, tmp_path):
     assert statuses["orphan_game_23"] == "no_reference"
     assert statuses["broken_game_23"] == "tests_inconsistent"
     assert all(statuses[json.loads(line)["task_id"]] == "verified" for line in lines)
+    # Undetected float tolerance and YES/NO in another case: verified with a relaxed rule, kept.
+    probability = Problem.objects.get(external_id="54_c_first_digit_law_6609")
+    assert probability.verification_status == "verified" and probability.comparison["mode"] == "float"
+    assert "confirm" in probability.verification_runs.get().detail
+    yes_no = Problem.objects.get(external_id="791_b_bear_and_friendship_condition_8388")
+    assert (yes_no.verification_status, yes_no.comparison["mode"]) == ("verified", "case_insensitive")
 
     broken_run = VerificationRun.objects.get(problem__external_id="broken_game_23")
     named = broken_run.inconsistent_tests
