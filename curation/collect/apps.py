@@ -14,17 +14,15 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .base import (
-    DuplicateTracker,
     FieldError,
     FolderHasher,
     Result,
     RowImporter,
-    iter_problem_folders,
     opt_str,
     read_text_file,
     require,
 )
-from .records import IO_FUNCTIONAL, IO_STDIN, CanonicalProblem, RecordError
+from .records import IO_FUNCTIONAL, IO_STDIN, CanonicalProblem
 from .registry import register
 from .taco import codeforces_ids, parse_io, parse_solutions, platform_from_url
 
@@ -89,23 +87,7 @@ class AppsImporter(RowImporter):
         )
 
     def _iter_folders(self, root: Path) -> Iterator[Result]:
-        dup = DuplicateTracker()
-        for folder, error in iter_problem_folders(root, _is_apps_folder):
-            if error is not None:
-                yield error
-                continue
-            assert folder is not None
-            try:
-                problem = self._parse_folder(folder)
-                self.check_problem(problem)
-            except FieldError as exc:
-                yield RecordError(str(folder), folder.name, exc.field, exc.message)
-                continue
-            err = dup.check(str(folder), folder.name, problem.external_id)
-            if err is not None:
-                yield err
-                continue
-            yield problem
+        yield from self.iter_folder_records(root, _is_apps_folder, self._parse_folder)
 
     def _parse_folder(self, folder: Path) -> CanonicalProblem:
         lim = self.limits.max_record_bytes

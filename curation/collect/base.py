@@ -73,6 +73,29 @@ class Importer:
 
     # -- helpers shared by subclasses --------------------------------------------------------
 
+    def iter_folder_records(
+        self, root: Path, is_problem: Callable[[Path], bool], parse: Callable[[Path], CanonicalProblem]
+    ) -> Iterator[Result]:
+        """The loop every one-folder-per-problem format shares: find the folders, parse each,
+        check limits, and report bad folders and repeated ids without stopping."""
+        dup = DuplicateTracker()
+        for folder, error in iter_problem_folders(root, is_problem):
+            if error is not None:
+                yield error
+                continue
+            assert folder is not None
+            try:
+                problem = parse(folder)
+                self.check_problem(problem)
+            except FieldError as exc:
+                yield RecordError(str(folder), folder.name, exc.field, exc.message)
+                continue
+            err = dup.check(str(folder), folder.name, problem.external_id)
+            if err is not None:
+                yield err
+                continue
+            yield problem
+
     def check_problem(self, problem: CanonicalProblem, *, add_flags: bool = True) -> None:
         """Validate limits that apply to every format; raises FieldError."""
         limit = self.limits.max_test_bytes

@@ -17,12 +17,10 @@ from pathlib import Path
 from typing import Iterator
 
 from .base import (
-    DuplicateTracker,
     FieldError,
     FolderHasher,
     Importer,
     Result,
-    iter_problem_folders,
     read_text_file,
 )
 from .records import (
@@ -31,7 +29,6 @@ from .records import (
     CanonicalProblem,
     CanonicalSolution,
     CanonicalTest,
-    RecordError,
 )
 from .registry import register
 
@@ -113,23 +110,7 @@ class CodeContestsDirImporter(Importer):
 
     def iter_records(self, path: str | os.PathLike) -> Iterator[Result]:
         root = Path(path)
-        dup = DuplicateTracker()
-        for folder, error in iter_problem_folders(root, lambda p: (p / "PROBLEM.md").is_file()):
-            if error is not None:
-                yield error
-                continue
-            assert folder is not None
-            try:
-                problem = self.parse_folder(folder)
-                self.check_problem(problem)
-            except FieldError as exc:
-                yield RecordError(str(folder), folder.name, exc.field, exc.message)
-                continue
-            err = dup.check(str(folder), folder.name, problem.external_id)
-            if err is not None:
-                yield err
-                continue
-            yield problem
+        yield from self.iter_folder_records(root, lambda p: (p / "PROBLEM.md").is_file(), self.parse_folder)
 
     def parse_folder(self, folder: Path) -> CanonicalProblem:
         limits = self.limits

@@ -22,12 +22,10 @@ from typing import Any, Iterator
 import yaml
 
 from .base import (
-    DuplicateTracker,
     FieldError,
     FolderHasher,
     Importer,
     Result,
-    iter_problem_folders,
     natural_key,
     read_text_file,
 )
@@ -37,7 +35,6 @@ from .records import (
     CanonicalProblem,
     CanonicalSolution,
     CanonicalTest,
-    RecordError,
 )
 from .registry import register
 
@@ -109,25 +106,12 @@ class KattisImporter(Importer):
 
     def iter_records(self, path: str | os.PathLike) -> Iterator[Result]:
         root = Path(path)
-        dup = DuplicateTracker()
-        for folder, error in iter_problem_folders(root, _is_package):
-            if error is not None:
-                yield error
-                continue
-            assert folder is not None
-            try:
-                if not _is_package(folder):
-                    raise FieldError("problem.yaml", "not a problem package (no problem.yaml or data/ folder)")
-                problem = self.parse_package(folder)
-                self.check_problem(problem)
-            except FieldError as exc:
-                yield RecordError(str(folder), folder.name, exc.field, exc.message)
-                continue
-            err = dup.check(str(folder), folder.name, problem.external_id)
-            if err is not None:
-                yield err
-                continue
-            yield problem
+        yield from self.iter_folder_records(root, _is_package, self._parse_checked_package)
+
+    def _parse_checked_package(self, folder: Path) -> CanonicalProblem:
+        if not _is_package(folder):
+            raise FieldError("problem.yaml", "not a problem package (no problem.yaml or data/ folder)")
+        return self.parse_package(folder)
 
     def parse_package(self, folder: Path) -> CanonicalProblem:
         lim = self.limits.max_record_bytes

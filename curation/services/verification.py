@@ -30,7 +30,7 @@ from django.db import transaction
 
 from curation.judge import JudgeReport, Limits, SandboxConfig, Verdict, judge_solution
 from curation.judge.languages import LANGUAGES
-from curation.models import Problem, StageRun, TestCase, VerificationRun, VerificationStatus
+from curation.models import Problem, StageRun, VerificationRun, VerificationStatus
 from curation.models import Verdict as VerdictRow
 from curation.services.runs import run_progress, run_start
 from curation.services.stages import stage_executor
