@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import gzip
 import logging
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -224,6 +226,46 @@ def _write_chunk_isolating_failures(run: ImportRun, records: list[CanonicalProbl
     return outcome
 
 
+class ChunkWriter:
+    """Writes chunks inline, or — on PostgreSQL outside a transaction — on a second thread.
+
+    Most of a chunk's write is the server storing rows and checking constraints, time in which
+    the client holds no GIL; writing on a thread lets the next chunk be parsed meanwhile. At most
+    one chunk waits behind the one being written, so memory stays flat. Inside an enclosing
+    transaction (tests) the thread's own connection could not see the run, so writes stay inline.
+    """
+
+    def __init__(self, run: ImportRun, on_written):
+        self.run = run
+        self.on_written = on_written
+        threaded = connection.vendor == "postgresql" and not connection.in_atomic_block
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer") if threaded else None
+        self.pending: deque[tuple[Future, int]] = deque()
+
+    def write(self, records: list[CanonicalProblem], done: int) -> None:
+        if self.pool is None:
+            self.on_written(_write_chunk_isolating_failures(self.run, records), done)
+            return
+        self.pending.append((self.pool.submit(_write_chunk_isolating_failures, self.run, records), done))
+        while len(self.pending) > 1:
+            self._collect()
+
+    def _collect(self) -> None:
+        future, done = self.pending.popleft()
+        self.on_written(future.result(), done)
+
+    def close(self, *, wait_for_all: bool = True) -> None:
+        if self.pool is None:
+            return
+        try:
+            while wait_for_all and self.pending:
+                self._collect()
+        finally:
+            # The writer thread's connection is its own: close it there.
+            self.pool.submit(lambda: connection.close()).result()
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+
 def import_run_execute(run_id: int, *, chunk_size: int | None = None) -> ImportRun:
     """Stream the file into the store. Idempotent: a rerun of the same file changes nothing."""
     run = ImportRun.objects.select_related("source").get(pk=run_id)
@@ -239,16 +281,20 @@ def import_run_execute(run_id: int, *, chunk_size: int | None = None) -> ImportR
     chunk: list[CanonicalProblem] = []
     done = 0
 
-    def flush() -> None:
-        outcome = _write_chunk_isolating_failures(run, chunk)
+    def written(outcome: ChunkOutcome, done_at: int) -> None:
         counts["created_count"] += outcome.created
         counts["updated_count"] += outcome.updated
         counts["unchanged_count"] += outcome.unchanged
         counts["failed_count"] += len(outcome.errors)
         errors.extend(outcome.errors)
+        total = run.total if run.total is None or run.total >= done_at else done_at
+        run_progress(run, done=done_at, total=total, **counts)
+
+    writer = ChunkWriter(run, written)
+
+    def flush() -> None:
+        writer.write(list(chunk), done)
         chunk.clear()
-        total = run.total if run.total is None or run.total >= done else done
-        run_progress(run, done=done, total=total, **counts)
 
     try:
         for item in importer.iter_records(path):
@@ -269,8 +315,10 @@ def import_run_execute(run_id: int, *, chunk_size: int | None = None) -> ImportR
                 flush()
         if chunk:
             flush()
+        writer.close()
     except Exception as exc:  # noqa: BLE001 — the run row must say what happened
         logger.exception("import run %s failed", run.pk)
+        writer.close(wait_for_all=False)
         run.errors = errors + [{"file": str(path), "record": "", "field": "", "message": f"import aborted: {exc}"}]
         for name, value in counts.items():
             setattr(run, name, value)

@@ -159,3 +159,39 @@ def test_a_finished_run_notifies_webhook_subscribers(tmp_path, shared_data, djan
         "kind": "ImportRun", "id": run.pk, "status": "succeeded", "done": 1, "total": 1, "message": "",
     }
     assert len(callbacks) == 1  # the delivery task is dispatched only after commit
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_chunks_are_written_on_a_thread_and_still_isolated(tmp_path, shared_data, monkeypatch):
+    """The pipelined writer (PostgreSQL, no enclosing transaction) keeps every guarantee."""
+    from django.db import connection
+
+    src = shared_data / "leetcode" / "LeetCodeDataset-v0.3.1-test.jsonl.gz"
+    lines = gzip.open(src, "rt").read().splitlines()[:9]
+    path = tmp_path / "nine.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    victim = json.loads(lines[4])["task_id"]
+    real_children = imports._children
+    threads = set()
+
+    def failing_children(problem_id, record):
+        import threading
+
+        threads.add(threading.current_thread().name)
+        tests, solutions = real_children(problem_id, record)
+        if record.external_id == victim:
+            tests.append(tests[0])  # a duplicate ordinal: the database refuses the chunk
+        return tests, solutions
+
+    monkeypatch.setattr(imports, "_children", failing_children)
+    run = imports.import_run_create(path=str(path), format_name="leetcodedataset")
+    run = imports.import_run_execute(run.pk, chunk_size=2)
+    assert (run.created_count, run.failed_count, run.done, run.total) == (8, 1, 9, 9)
+    assert run.errors[0]["record"] == victim
+    assert not Problem.objects.filter(external_id=victim).exists()
+    assert TestCase.objects.filter(problem__source=run.source).count() == sum(
+        len(json.loads(line)["input_output"]) - sum(str(t["output"]).startswith(("Error:", "Execution timed out")) for t in json.loads(line)["input_output"])
+        for i, line in enumerate(lines) if i != 4
+    )
+    if connection.vendor == "postgresql":
+        assert all(name.startswith("import-writer") for name in threads)
