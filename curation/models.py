@@ -229,11 +229,13 @@ class TestKind(models.TextChoices):
 class TestCase(models.Model):
     __test__ = False  # not a pytest class
 
-    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="tests")
+    # No index of its own on `problem` or `kind`: the unique (problem, ordinal) index serves every
+    # lookup by problem, and a table of millions of tests should not maintain indexes nobody uses.
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="tests", db_index=False)
     ordinal = models.PositiveIntegerField()
     input = models.TextField(blank=True)
     output = models.TextField(blank=True)
-    kind = models.CharField(max_length=12, choices=TestKind.choices, default=TestKind.HIDDEN, db_index=True)
+    kind = models.CharField(max_length=12, choices=TestKind.choices, default=TestKind.HIDDEN)
     size_bytes = models.PositiveIntegerField(default=0)
     # Chosen for training and verification by the test-hygiene step (cap per problem).
     is_training = models.BooleanField(default=True)
