@@ -463,6 +463,26 @@ def _wipe(path):
             pass
 
 
+def _pump(fd, poller, open_fds, bufs, caps):
+    """Read what a ready pipe holds into its capped buffer; forget the pipe at EOF.
+    Returns True when data past the cap was dropped."""
+    try:
+        data = os.read(fd, 1 << 16)
+    except OSError:
+        data = b""
+    if not data:
+        poller.unregister(fd)
+        open_fds.discard(fd)
+        return False
+    buf = bufs[fd]
+    room = caps[fd] - len(buf)
+    if len(data) > room:
+        buf += data[:max(room, 0)]
+        return True
+    buf += data
+    return False
+
+
 def _run_one(job, test, codes):
     lim = job["limits"]
     out_cap, err_cap = lim["output_bytes"], lim["stderr_bytes"]
@@ -517,22 +537,8 @@ def _run_one(job, test, codes):
             if fd == pidfd:
                 exited = True
                 continue
-            try:
-                data = os.read(fd, 1 << 16)
-            except OSError:
-                data = b""
-            if not data:
-                poller.unregister(fd)
-                open_fds.discard(fd)
-                continue
-            buf = bufs[fd]
-            room = caps[fd] - len(buf)
-            if len(data) > room:
-                buf += data[:max(room, 0)]
-                if fd == out_r:
-                    ole = True
-            else:
-                buf += data
+            if _pump(fd, poller, open_fds, bufs, caps) and fd == out_r:
+                ole = True
         if exited or ole:
             break
     wall = time.monotonic() - t0
@@ -565,22 +571,8 @@ def _run_one(job, test, codes):
         for fd, ev in poller.poll(50):
             if fd == pidfd:
                 continue
-            try:
-                data = os.read(fd, 1 << 16)
-            except OSError:
-                data = b""
-            if not data:
-                poller.unregister(fd)
-                open_fds.discard(fd)
-                continue
-            buf = bufs[fd]
-            room = caps[fd] - len(buf)
-            if len(data) > room:
-                buf += data[:max(room, 0)]
-                if fd == out_r:
-                    ole = True
-            else:
-                buf += data
+            if _pump(fd, poller, open_fds, bufs, caps) and fd == out_r:
+                ole = True
     for fd in list(bufs) + ([pidfd] if pidfd is not None else []):
         try:
             os.close(fd)
