@@ -10,11 +10,12 @@ from .judge import (LEETCODE_PRELUDE, TestCase, judge_solution, run_checker, run
 from .languages import LANGUAGES, Language, get_language, register
 from .results import JudgeReport, Limits, RunResult, TestResult, Verdict
 from .sandbox import SandboxConfig, SandboxUnavailable, bwrap_status, resolve_isolation
+from .spec import JudgeSpec, JudgeSpecError
 
 __all__ = [
     "judge_solution", "run_program", "run_programs", "run_checker", "TestCase",
     "LEETCODE_PRELUDE", "compare_output", "compare_value", "detect_float_tolerance",
     "normalize_rule", "LANGUAGES", "Language", "get_language", "register", "JudgeReport",
     "Limits", "RunResult", "TestResult", "Verdict", "SandboxConfig", "SandboxUnavailable",
-    "bwrap_status", "resolve_isolation",
+    "bwrap_status", "resolve_isolation", "JudgeSpec", "JudgeSpecError",
 ]
