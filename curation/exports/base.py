@@ -11,6 +11,8 @@ import hashlib
 import json
 from typing import IO, Any
 
+from curation.llm.prompts import problem_instruction
+
 SPLIT_TRAIN = "train"
 SPLIT_VALIDATION = "validation"
 
@@ -89,19 +91,10 @@ def split_assign(item: dict[str, Any], options: dict[str, Any]) -> str:
     return SPLIT_TRAIN
 
 
-def default_format_instruction(item: dict[str, Any]) -> str:
-    if item.get("io_format") == "functional":
-        name = item.get("function_name") or "the function"
-        text = f"Write a Python 3 solution that implements `{name}`; it is called directly with the test arguments."
-        if item.get("starter_code"):
-            text += f"\n\nUse this starter code:\n```python\n{item['starter_code'].rstrip()}\n```"
-        return text
-    return "Write a Python 3 program that reads the input from standard input and writes the answer to standard output."
-
-
 def prompt_text(item: dict[str, Any]) -> str:
     """The user message: the statement, then the format instruction (the stored one, or a default)."""
-    instruction = (item.get("format_instruction") or "").strip() or default_format_instruction(item)
+    instruction = problem_instruction(item.get("format_instruction"), item.get("io_format"),
+                                      item.get("function_name"), item.get("starter_code"))
     return f"{item['statement'].rstrip()}\n\n{instruction}"
 
 
