@@ -11,6 +11,7 @@ import hashlib
 import json
 from typing import IO, Any
 
+from curation.judge.spec import JudgeSpec
 from curation.llm.prompts import problem_instruction
 
 SPLIT_TRAIN = "train"
@@ -100,7 +101,9 @@ def prompt_text(item: dict[str, Any]) -> str:
 
 def tests_ground_truth(item: dict[str, Any]) -> str:
     """Tests as one JSON string in the APPS/TACO shape that code reward functions read
-    (`inputs`, `outputs`, `fn_name`), plus our comparison rule and io format."""
+    (`inputs`, `outputs`, `fn_name`), plus the whole judge spec without its tests (io format,
+    comparison rule, limits, entry point, prelude): `JudgeSpec.from_item(json.loads(...))` gives
+    back exactly how the problem was judged here."""
     tests = item.get("tests") or []
     payload: dict[str, Any] = {
         "inputs": [t["input"] for t in tests],
@@ -108,8 +111,9 @@ def tests_ground_truth(item: dict[str, Any]) -> str:
     }
     if item.get("io_format") == "functional" and item.get("function_name"):
         payload["fn_name"] = item["function_name"]
-    payload["io_format"] = item.get("io_format") or "stdin"
-    payload["comparison"] = item.get("comparison") or {"mode": "tokens"}
+    judge = JudgeSpec.from_item(item).to_dict()
+    del judge["tests"]  # already there as inputs/outputs
+    payload.update(judge)
     return json.dumps(payload, ensure_ascii=False, sort_keys=True)
 
 

@@ -36,6 +36,7 @@ from curation.models import (
     StageRun,
     TestCase,
 )
+from curation.selectors import problem_judge_spec
 from curation.services.audit import audit_event_record
 from curation.services.runs import run_progress, run_start
 from curation.services.stages import stage_executor
@@ -282,10 +283,11 @@ def problem_solve_messages(problem: Problem) -> list[dict[str, str]]:
 
 
 def _measure_one(problem: Problem, answers: list[str], judge_fn) -> int:
+    spec = problem_judge_spec(problem)  # read once, judged k times
     passes = 0
     for text in answers:
         code = passrate_core.extract_code(text)
-        if code and judge_fn(problem, code):
+        if code and judge_fn(problem, code, spec=spec):
             passes += 1
     return passes
 
