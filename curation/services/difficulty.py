@@ -39,7 +39,6 @@ from curation.models import (
 from curation.selectors import problem_judge_spec
 from curation.services.audit import audit_event_record
 from curation.services.runs import run_progress, run_start
-from curation.services.stages import stage_executor
 
 BATCH_SIZE = 100
 
@@ -170,7 +169,6 @@ def _store_predictions(run: StageRun, rubric_row: DifficultyRubric, problems: di
     return ok, failed, errors
 
 
-@stage_executor("predict", queue="llm")
 def predict_execute(run: StageRun) -> None:
     rubric_row = rubric_active()
     rubric = rubric_core(rubric_row)
@@ -241,7 +239,6 @@ def features_model_train(*, user=None, version: str | None = None) -> Difficulty
     return row
 
 
-@stage_executor("train_features", queue="default")
 def train_features_execute(run: StageRun) -> None:
     run_start(run, total=1)
     row = features_model_train(version=run.params.get("version"))
@@ -292,7 +289,6 @@ def _measure_one(problem: Problem, answers: list[str], judge_fn) -> int:
     return passes
 
 
-@stage_executor("measure", queue="llm")
 def measure_execute(run: StageRun) -> None:
     """Ask a reference model for k solutions per sampled problem, judge them, store the passes."""
     from curation.services.verification import judge_candidate
@@ -415,7 +411,6 @@ def calibration_apply(row: Calibration, *, batch: int = 2000) -> int:
         n += len(problems)
 
 
-@stage_executor("calibrate", queue="default")
 def calibrate_execute(run: StageRun) -> None:
     run_start(run, total=1)
     row = calibration_fit(method=run.params.get("method", "isotonic"), refit_weights=bool(run.params.get("refit_weights")))
@@ -466,7 +461,6 @@ def selection_apply(*, name: str, params: dict, problem_ids: list[int] | None = 
     return row
 
 
-@stage_executor("select", queue="default")
 def select_execute(run: StageRun) -> None:
     run_start(run, total=1)
     row = selection_apply(name=run.params.get("name") or f"selection-{run.pk}", params=run.params, problem_ids=run.params.get("problem_ids"))

@@ -19,13 +19,13 @@ from django.db.models import Max, QuerySet
 
 from curation.judge.compare import detect_float_tolerance
 from curation.models import Problem, ProcessStatus, StageRun, TestCase
+from curation.pipeline import PROCESS_STEPS
 from curation.process import normalize as norm
 from curation.process import samples as sample_extraction
 from curation.process import tests_hygiene
 from curation.services.runs import run_progress, run_start
-from curation.services.stages import stage_executor
 
-STEPS = ("normalize", "samples", "tests", "dedup", "decontam")
+STEPS = PROCESS_STEPS  # the stage map declares them
 BATCH_SIZE = 200
 TRAINING_TEST_CAP = getattr(settings, "TRAINING_TEST_CAP", 32)
 
@@ -188,7 +188,6 @@ def _global_steps():
     return {"dedup": dedup.step_dedup, "decontam": dedup.step_decontam}
 
 
-@stage_executor("process", queue="default")
 def process_execute(run: StageRun) -> None:
     steps = [run.step] if run.step else list(STEPS)
     unknown = [s for s in steps if s not in STEPS]

@@ -35,7 +35,6 @@ from curation.models import Problem, StageRun, VerificationRun, VerificationStat
 from curation.models import Verdict as VerdictRow
 from curation.selectors import problem_judge_spec, problem_training_tests
 from curation.services.runs import run_progress, run_start
-from curation.services.stages import stage_executor
 
 logger = logging.getLogger(__name__)
 
@@ -195,7 +194,6 @@ def problem_verify(problem: Problem, *, run: StageRun | None = None) -> str:
     return _store(run, problem, run_job(problem_job(problem), sandbox_config()))
 
 
-@stage_executor("verify", queue="sandbox")
 def verify_execute(run: StageRun) -> None:
     ids = run.params.get("problem_ids")
     qs = Problem.objects.order_by("pk")
