@@ -163,6 +163,9 @@ class Problem(models.Model):
         max_length=16, choices=ProcessStatus.choices, default=ProcessStatus.PENDING, db_index=True
     )
     process_reasons = models.JSONField(default=list, blank=True)
+    # The last failure of each stage on this problem ({stage: {"message", "run"}}), so one bad
+    # problem is visible on itself while its run goes on; cleared when the stage next succeeds.
+    stage_errors = models.JSONField(default=dict, blank=True)
     normalized_hash = models.CharField(max_length=64, blank=True)
     verification_status = models.CharField(
         max_length=24, choices=VerificationStatus.choices, default=VerificationStatus.UNVERIFIED, db_index=True
