@@ -17,12 +17,19 @@ SCORE_FIELDS = tuple(f"score_{dim}" for dim in m.DIMENSIONS)
 
 
 class TokenInputSerializer(serializers.Serializer):
-    username = serializers.CharField(required=False, help_text="Only when not already authenticated")
-    password = serializers.CharField(required=False, write_only=True, style={"input_type": "password"})
+    username = serializers.CharField(required=False, max_length=150, help_text="Only when not already authenticated")
+    password = serializers.CharField(required=False, max_length=4096, write_only=True, style={"input_type": "password"})
+    name = serializers.CharField(required=False, max_length=100, default="api", help_text="What or who uses the token")
+    expires_in_days = serializers.IntegerField(required=False, default=30, min_value=1,
+                                               help_text="Days until it expires (at most API_TOKEN_MAX_DAYS, 365 by default)")
 
 
 class TokenOutputSerializer(serializers.Serializer):
-    token = serializers.CharField()
+    token = serializers.CharField(help_text="The token itself: shown this once, only its digest is stored")
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    prefix = serializers.CharField()
+    expires_at = serializers.DateTimeField()
     username = serializers.CharField()
     created = serializers.BooleanField()
 
