@@ -207,6 +207,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One schema name per choice set (two fields share VerificationStatus; several are "status").
+    "ENUM_NAME_OVERRIDES": {
+        "VerificationStatusEnum": "curation.models.VerificationStatus",
+        "RunStatusEnum": "curation.models.RunStatus",
+        "MatchStatusEnum": "curation.models.MatchStatus",
+        "PredictionStatusEnum": "curation.models.PredictionStatus",
+    },
 }
 
 LOGGING = {
@@ -234,7 +241,7 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        else "microcoder_site.storage.StaticFilesStorage"
     },
 }
 # In development whitenoise serves straight from the app folders (no collectstatic needed).
@@ -256,6 +263,10 @@ if TLS:
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    # Joining the browsers' preload list is a promise about the whole domain that only its owner
+    # can make (SECURE_HSTS_PRELOAD=1); until then Django's reminder (W021) is not a defect.
+    if not SECURE_HSTS_PRELOAD:
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
