@@ -43,9 +43,7 @@ def tokens(request):
         else:
             status = 400
     context["tokens"] = selectors.api_tokens_of(request.user)
-    response = render(request, TEMPLATE, context, status=status)
-    response["Cache-Control"] = "no-store"
-    return response
+    return render(request, TEMPLATE, context, status=status)  # never_cache: no-store, private
 
 
 @require_POST
@@ -59,12 +57,13 @@ def token_revoke(request, token_id: int):
     return redirect("accounts:tokens")
 
 
-def lockout_response(request, credentials, *args, **kwargs):
+def lockout_response(request, original_response, credentials):
     """django-axes calls this for a locked-out login: 429, JSON for the API, a page otherwise."""
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     message = f"Too many failed logins for this account from your address; try again in {minutes} minutes."
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": message, "message": message}, status=429,
                             headers={"Retry-After": str(minutes * 60)})
-    return render(request, "accounts/locked_out.html", {"message": message, "minutes": minutes}, status=429,
-                  headers={"Retry-After": str(minutes * 60)})
+    response = render(request, "accounts/locked_out.html", {"message": message, "minutes": minutes}, status=429)
+    response["Retry-After"] = str(minutes * 60)
+    return response

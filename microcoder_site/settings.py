@@ -312,6 +312,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.lockout_response"
 AXES_VERBOSE = False
+LOGGING.setdefault("loggers", {})["axes"] = {"level": "WARNING"}  # not one INFO line per login
 
 # API rate limits (DRF throttles, read at request time so tests can change them).
 API_TOKEN_RATE = os.environ.get("API_TOKEN_RATE", "1200/min")  # per token
