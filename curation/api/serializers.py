@@ -290,13 +290,18 @@ RUN_FIELDS = (
 
 
 class ImportRunSerializer(serializers.ModelSerializer):
+    """The file's name only, and errors without server folders (ImportRun.public_errors)."""
+
     progress = serializers.FloatField(read_only=True)
     source = serializers.CharField(source="source.name", read_only=True)
+    file_name = serializers.CharField(read_only=True)
+    message = serializers.CharField(source="public_message", read_only=True)
+    errors = serializers.ListField(source="public_errors", child=serializers.DictField(), read_only=True)
 
     class Meta:
         model = m.ImportRun
         fields = RUN_FIELDS + (
-            "source", "file_path", "format", "created_count", "updated_count", "unchanged_count", "failed_count",
+            "source", "file_name", "format", "created_count", "updated_count", "unchanged_count", "failed_count",
         )
         read_only_fields = fields
 
