@@ -298,7 +298,9 @@ def _measure_one(problem: Problem, answers: list[str], judge_fn) -> int:
     return passes
 
 
-@stage_executor("measure", queue="llm")
+# On the sandbox queue: measuring judges every answer, and only the sandbox worker is set up for
+# bubblewrap (the llm worker is not).
+@stage_executor("measure", queue="sandbox")
 def measure_execute(run: StageRun) -> None:
     """Ask a reference model for k solutions per sampled problem, judge them, store the passes."""
     from curation.services.verification import judge_candidate
