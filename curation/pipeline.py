@@ -51,9 +51,10 @@ STAGES: tuple[Stage, ...] = (
           "curation.stage.train_features", "default", "train_difficulty_model", ("collect",)),
     Stage("predict", "Predict", "curation.services.difficulty.predict_execute", "curation.stage.predict",
           "llm", "predict_difficulty", ("process",), on_pipeline_page=True),
-    # Measuring samples the model (llm) and judges its answers in the sandbox in the same task.
+    # Measuring samples the model and judges its answers in the same task: it runs on the sandbox
+    # queue, because only the sandbox worker is set up for bubblewrap (the llm worker is not).
     Stage("measure", "Measure", "curation.services.difficulty.measure_execute", "curation.stage.measure",
-          "llm", "measure_pass_rates", ("verify",), on_pipeline_page=True),
+          "sandbox", "measure_pass_rates", ("verify",), on_pipeline_page=True),
     Stage("calibrate", "Calibrate", "curation.services.difficulty.calibrate_execute", "curation.stage.calibrate",
           "default", "calibrate_difficulty", ("predict", "measure"), on_pipeline_page=True),
     Stage("select", "Select", "curation.services.difficulty.select_execute", "curation.stage.select",

@@ -53,7 +53,7 @@ ANY_ANSWER = re.compile(
 
 
 def sandbox_config() -> SandboxConfig:
-    return SandboxConfig(allow_unsandboxed=settings.JUDGE_ALLOW_UNSANDBOXED)
+    return SandboxConfig(allow_unsandboxed=settings.JUDGE_ALLOW_UNSANDBOXED, python_path=settings.JUDGE_PYTHON)
 
 
 @dataclass
