@@ -236,6 +236,8 @@ class TestCase(models.Model):
     input = models.TextField(blank=True)
     output = models.TextField(blank=True)
     kind = models.CharField(max_length=12, choices=TestKind.choices, default=TestKind.HIDDEN)
+    # Test group of a scored problem (Kattis `data/secret/<group>/`, subtasks); "" when none.
+    group = models.CharField(max_length=100, blank=True, default="")
     size_bytes = models.PositiveIntegerField(default=0)
     # Chosen for training and verification by the test-hygiene step (cap per problem).
     is_training = models.BooleanField(default=True)

@@ -20,7 +20,9 @@ from typing import Any
 
 import orjson
 
-from .base import FieldError, RowImporter, literal, normalise_difficulty, opt_str, require
+from .fields import literal, normalise_difficulty, opt_str, require
+from .importer import FieldError
+from .readers import RowImporter
 from .leetcodedataset import parse_date
 from .records import (
     IO_FUNCTIONAL,
