@@ -56,7 +56,7 @@ STATEMENT_DIRS = ("problem_statement", "statement")
 # Preferred first: the source formats we render best. HTML goes through the same normaliser as
 # scraped statements (statement_format "html"); LaTeX is kept as text with its maths.
 STATEMENT_KINDS = (("md", "markdown"), ("tex", "latex"), ("html", "html"))
-STATEMENT_FORMAT = {"markdown": "markdown", "latex": "text", "html": "html", "pdf": "text"}
+STATEMENT_FORMAT = {"markdown": "markdown", "latex": "latex", "html": "html", "pdf": "text"}
 SOLUTION_LANGUAGES = {".py": "python3", ".cpp": "cpp", ".cc": "cpp", ".cxx": "cpp"}
 MAX_SOLUTIONS = 10
 # Clamp bounds: the judge refuses more than 60 s or 8 GiB (curation.judge.spec), and a source's

@@ -49,7 +49,7 @@ class CanonicalProblem:
     title: str
     statement: str
     platform: str = ""
-    statement_format: str = "markdown"  # markdown | html | text
+    statement_format: str = "markdown"  # markdown | html | text | latex
     contest_id: str = ""
     problem_index: str = ""  # "A", "E1", or a platform question id
     contest_date: dt.date | None = None
