@@ -47,6 +47,10 @@ STAGES: tuple[Stage, ...] = (
           "default", "process_problems", ("collect",), steps=PROCESS_STEPS, on_pipeline_page=True),
     Stage("verify", "Verify", "curation.services.verification.verify_execute", "curation.stage.verify",
           "sandbox", "verify_problems", ("process",), on_pipeline_page=True),
+    # Synthesise checkers for problems verification could not settle: asks the LLM, then keeps a
+    # candidate only if it passes the mutation test in the sandbox, hence the sandbox queue.
+    Stage("checkers", "Checkers", "curation.services.checkers.checkers_execute", "curation.stage.checkers",
+          "sandbox", "synthesize_checkers", ("verify",), on_pipeline_page=False),
     Stage("train_features", "Train features model", "curation.services.difficulty.train_features_execute",
           "curation.stage.train_features", "default", "train_difficulty_model", ("collect",)),
     Stage("predict", "Predict", "curation.services.difficulty.predict_execute", "curation.stage.predict",
