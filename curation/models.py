@@ -279,6 +279,13 @@ class StageRun(RunRow):
     def __str__(self) -> str:
         return f"{self.stage} run #{self.pk} ({self.status})"
 
+    @property
+    def failed_count(self) -> int:
+        """Problems the run went on without: counts["failed"], or the sum over a process run's steps."""
+        counts = self.counts if isinstance(self.counts, dict) else {}
+        total = counts.get("failed", 0) if isinstance(counts.get("failed"), int) else 0
+        return total + sum(v.get("failed", 0) for v in counts.values() if isinstance(v, dict) and isinstance(v.get("failed"), int))
+
 
 class DuplicateCluster(models.Model):
     method = models.CharField(max_length=16)  # exact | near
