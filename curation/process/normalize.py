@@ -23,8 +23,7 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-IO_STDIN = "stdin"
-IO_FUNCTIONAL = "functional"
+from curation.vocabulary import IO_FUNCTIONAL, IO_STDIN  # noqa: F401 — the project's io formats
 
 # --------------------------------------------------------------------------------------------
 # Encoding clean-up

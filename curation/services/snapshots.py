@@ -16,6 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.http import QueryDict
 
+from curation.errors import FieldError
 from curation.filters import ProblemFilter
 from curation.models import (
     DIMENSIONS,
@@ -35,13 +36,8 @@ from curation.services.runs import ProblemFailures
 FREEZE_BATCH_SIZE = 500
 
 
-class SnapshotCriteriaError(ValueError):
+class SnapshotCriteriaError(FieldError):
     """The criteria are wrong; `field` names the offending one (e.g. `filters.bucket`)."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 # --- freezing --------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 from standardwebhooks import Webhook as StandardWebhook
 
+from curation.errors import FieldError
 from curation.models import Webhook, WebhookDelivery
 from curation.services.audit import audit_event_record
 
@@ -31,11 +32,8 @@ WEBHOOK_TIMEOUT_SECONDS = 10.0
 RESPONSE_BODY_LIMIT = 2000
 
 
-class WebhookInputError(ValueError):
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+class WebhookInputError(FieldError):
+    """A webhook's url, events or secret refused; `field` names it."""
 
 
 def webhook_secret_generate() -> str:
