@@ -16,6 +16,8 @@ from typing import Callable
 
 from django.utils.module_loading import import_string
 
+from curation.errors import DomainError
+
 QUEUES = ("default", "llm", "sandbox", "jobs")
 STAGE_RUN = "stage_run"  # a StageRun row, started through services.stages
 OWN_ROW = "own_row"  # its own row and start service (ImportRun, DatasetSnapshot, Export)
@@ -84,7 +86,7 @@ TASK_QUEUES: dict[str, str] = {
 _resolved: dict[str, Callable] = {}
 
 
-class UnknownStageError(ValueError):
+class UnknownStageError(DomainError):
     pass
 
 

@@ -13,9 +13,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .base import Writer, prompt_text, tests_ground_truth
+from curation.vocabulary import DIMENSIONS  # the rubric's dimensions, one source
 
-DIMENSIONS = ("algorithmic_thinking", "implementation", "mathematics", "data_structures", "edge_cases")
+from .base import Writer, prompt_text, tests_ground_truth
 
 SCORES = pa.struct([(dim, pa.float64()) for dim in DIMENSIONS])
 MESSAGES = pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))
