@@ -1041,8 +1041,16 @@ class Runner:
         emit({"ev": "done"})
 
     # --- one test -------------------------------------------------------------------
+    def judge_dir_writable(self, writable):
+        """/judge holds the test's input: writable for J between tests, read-only while the
+        test runs (its processes have J's uid inside the namespace)."""
+        if self.ctx["ns"]:
+            mount(None, self.ctx["judge"], None, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV
+                  | MS_NOEXEC | (0 if writable else MS_RDONLY))
+
     def take_test_files(self, test):
         judge = self.ctx["judge"]
+        self.judge_dir_writable(True)
         _wipe(judge)
         stdin_path = None
         if test.get("stdin_len") is not None:
@@ -1056,6 +1064,7 @@ class Runner:
             copy_to_file(IN_FD, int(meta["len"]), judge + "/t/" + name)
         if test.get("argv"):
             test["argv"] = [self.sub(a) for a in test["argv"]]
+        self.judge_dir_writable(False)
         return stdin_path
 
     def nproc_base(self):
