@@ -1501,6 +1501,9 @@ def _solution_process(ctx, job):
         fresh_tmpfs(ctx["box"], ctx["box_bytes"], mode="0755", over=True)
         fresh_tmpfs(ctx["judge"], ctx["judge_bytes"], mode="0755",
                     flags=MS_NOSUID | MS_NODEV | MS_NOEXEC, over=True)
+        # /dev read-only; /dev/shm a small tmpfs of this solution's own (fresh per test)
+        fresh_tmpfs("/dev/shm", ctx["shm_bytes"], over=True)
+        mount(None, "/dev", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NOEXEC)
         pid = os.fork()
         if pid == 0:
             try:
