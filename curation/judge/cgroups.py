@@ -142,6 +142,33 @@ class SandboxCgroup:
             self.kind = NONE
         self._oom = 0
         self._base_mem = 0
+        self._fds: dict[Path, int] = {}
+
+    # The per-test reads and writes go through descriptors opened once (a test costs a few
+    # pread/pwrite calls, not a dozen opens of sysfs files).
+    def _fd(self, path: Path, write: bool) -> int:
+        fd = self._fds.get(path)
+        if fd is None:
+            fd = self._fds[path] = os.open(path, os.O_RDWR if write else os.O_RDONLY)
+        return fd
+
+    def _get(self, path: Path) -> str:
+        try:
+            return os.pread(self._fd(path, False), 4096, 0).decode()
+        except OSError:
+            return ""
+
+    def _int(self, path: Path) -> int:
+        try:
+            return int(self._get(path).split()[0])
+        except (ValueError, IndexError):
+            return 0
+
+    def _put(self, path: Path, value) -> None:
+        try:
+            os.pwrite(self._fd(path, True), str(value).encode(), 0)
+        except OSError:
+            pass
 
     @property
     def active(self) -> bool:
@@ -174,33 +201,33 @@ class SandboxCgroup:
 
     def usage(self) -> int:
         if self.kind == V1:
-            return _read_int(self.dirs["memory"] / "memory.usage_in_bytes")
+            return self._int(self.dirs["memory"] / "memory.usage_in_bytes")
         if self.kind == V2:
-            return _read_int(self.dirs["unified"] / "memory.current")
+            return self._int(self.dirs["unified"] / "memory.current")
         return 0
 
     def _oom_kills(self) -> int:
         path = (self.dirs["memory"] / "memory.oom_control" if self.kind == V1
                 else self.dirs["unified"] / "memory.events")
-        try:
-            for line in path.read_text().splitlines():
-                k, _, v = line.partition(" ")
-                if k == "oom_kill":
+        for line in self._get(path).splitlines():
+            k, _, v = line.partition(" ")
+            if k == "oom_kill":
+                try:
                     return int(v)
-        except (OSError, ValueError):
-            pass
+                except ValueError:
+                    return 0
         return 0
 
     def _cpu_ns(self) -> int:
         if self.kind == V1:
-            return _read_int(self.dirs["cpuacct"] / "cpuacct.usage")
-        try:
-            for line in (self.dirs["unified"] / "cpu.stat").read_text().splitlines():
-                k, _, v = line.partition(" ")
-                if k == "usage_usec":
+            return self._int(self.dirs["cpuacct"] / "cpuacct.usage")
+        for line in self._get(self.dirs["unified"] / "cpu.stat").splitlines():
+            k, _, v = line.partition(" ")
+            if k == "usage_usec":
+                try:
                     return int(v) * 1000
-        except (OSError, ValueError):
-            pass
+                except ValueError:
+                    return 0
         return 0
 
     def reset(self) -> None:
@@ -208,12 +235,12 @@ class SandboxCgroup:
         if not self.active:
             return
         if self.kind == V1:
-            _write(self.dirs["memory"] / "memory.max_usage_in_bytes", 0)
-            _write(self.dirs["cpuacct"] / "cpuacct.usage", 0)
+            self._put(self.dirs["memory"] / "memory.max_usage_in_bytes", 0)
+            self._put(self.dirs["cpuacct"] / "cpuacct.usage", 0)
             self._cpu0 = 0
         else:
             self._cpu0 = self._cpu_ns()
-            _write(self.dirs["unified"] / "memory.peak", 0)   # resettable on newer kernels
+            self._put(self.dirs["unified"] / "memory.peak", 0)   # resettable on newer kernels
         self._oom = self._oom_kills()
         self._base_mem = self.usage()
 
@@ -223,9 +250,9 @@ class SandboxCgroup:
             return {}
         cpu = max(0, self._cpu_ns() - self._cpu0) / 1e9
         if self.kind == V1:
-            peak = _read_int(self.dirs["memory"] / "memory.max_usage_in_bytes")
+            peak = self._int(self.dirs["memory"] / "memory.max_usage_in_bytes")
         else:
-            peak = _read_int(self.dirs["unified"] / "memory.peak")
+            peak = self._int(self.dirs["unified"] / "memory.peak")
         return {"cg_cpu": cpu, "cg_mem_kb": max(0, peak - self._base_mem) // 1024,
                 "oom": self._oom_kills() - self._oom}
 
@@ -250,6 +277,12 @@ class SandboxCgroup:
                     pass
 
     def remove(self) -> None:
+        for fd in self._fds.values():
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._fds = {}
         self.kill_all()
         for d in self.dirs.values():
             for _ in range(50):

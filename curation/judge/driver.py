@@ -461,6 +461,20 @@ def prepare_privileges(seccomp_bpf):
         _PRIV.update(buf=buf, prog=Prog(len(seccomp_bpf) // 8, ctypes.cast(buf, ctypes.c_void_p)))
 
 
+def restrict_capability_inheritance():
+    """No process forked from here can ever regain a capability it drops, exec included
+    (even as uid 0 of the user namespace): locked securebits, empty bounding set, no
+    ambient capabilities.  Done once in the supervisor; its own effective capabilities
+    (mounts, namespaces for each solution) stay."""
+    p = _PRIV
+    prctl = p["prctl"]
+    if prctl(PR_SET_SECUREBITS, SECUREBITS_LOCKED_NOROOT, 0, 0, 0) == 0:
+        for cap in range(p["last"] + 1):
+            prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
+    prctl(PR_CAP_AMBIENT, 4, 0, 0, 0)   # PR_CAP_AMBIENT_CLEAR_ALL
+    p["bounded"] = True
+
+
 def drop_privileges(seccomp_bpf):
     """In a child before untrusted code: no capabilities (and none regained by exec, even
     as uid 0 of the user namespace), no_new_privs, the seccomp filter."""
@@ -468,10 +482,8 @@ def drop_privileges(seccomp_bpf):
         prepare_privileges(seccomp_bpf)
     p = _PRIV
     prctl = p["prctl"]
-    if prctl(PR_SET_SECUREBITS, SECUREBITS_LOCKED_NOROOT, 0, 0, 0) == 0:
-        for cap in range(p["last"] + 1):
-            prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
-    prctl(PR_CAP_AMBIENT, 4, 0, 0, 0)   # PR_CAP_AMBIENT_CLEAR_ALL
+    if not p.get("bounded"):
+        restrict_capability_inheritance()
     _check(p["capset"](p["byref"](p["hdr"]), p["data"]), "capset")
     _check(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
     if seccomp_bpf:
@@ -739,12 +751,14 @@ def _run_python_main(job, test, codes):
     _finish(rc, g)
 
 
-def child_setup(ctx, job, stdin_path, fds, nproc_base, cpu_s=None):
+def child_setup(ctx, job, stdin_fd, fds, nproc_base, cpu_s=None):
     """Forked child: wire fds (0-2, then 3.. for FUNC_RESULT_FD and the loader's pipes),
     close every other descriptor, lock down, apply limits."""
     import fcntl
     os.setsid()
-    targets = [os.open(stdin_path or os.devnull, os.O_RDONLY), fds["out"], fds["err"]]
+    if stdin_fd is None:
+        stdin_fd = os.open(os.devnull, os.O_RDONLY)
+    targets = [stdin_fd, fds["out"], fds["err"]]
     targets += [fds[k] for k in ("res", "cmd", "ack") if fds.get(k) is not None]
     high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 1000 + k) for k, fd in enumerate(targets)]
     for k, fd in enumerate(high):
@@ -764,10 +778,10 @@ def child_setup(ctx, job, stdin_path, fds, nproc_base, cpu_s=None):
             pass
 
 
-def _child(ctx, job, test, codes, fds, stdin_path, nproc_base):
+def _child(ctx, job, test, codes, fds, stdin_fd, nproc_base):
     """Forked child of J for one test.  Never returns."""
     try:
-        child_setup(ctx, job, stdin_path, fds, nproc_base)
+        child_setup(ctx, job, stdin_fd, fds, nproc_base)
         if job["kind"] == "exec":
             for s in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGXCPU):
                 signal.signal(s, signal.SIG_DFL)
@@ -964,6 +978,7 @@ class Runner:
         self.loader_cpu = 0.0
         self.functional = job["kind"] == "python" and job.get("mode") == "functional"
         self.scrubbed = set()
+        self.judge_dirty = False
 
     # --- paths ----------------------------------------------------------------------
     def sub(self, s):
@@ -1049,23 +1064,37 @@ class Runner:
                   | MS_NOEXEC | (0 if writable else MS_RDONLY))
 
     def take_test_files(self, test):
-        judge = self.ctx["judge"]
-        self.judge_dir_writable(True)
-        _wipe(judge)
-        stdin_path = None
+        """The test's stdin as a sealed memfd (a regular file to the program: fstat gives its
+        size, it can be mmap'd, nobody can change it); per-test files (checker runs) in
+        /judge/t, which is read-only while the test runs."""
+        stdin_fd = None
         if test.get("stdin_len") is not None:
-            stdin_path = judge + "/stdin"
-            copy_to_file(IN_FD, int(test["stdin_len"]), stdin_path)
-        for meta in test.get("files") or ():
-            name = meta["name"]
-            if "/" in name or name in ("", ".", ".."):
-                raise ValueError("bad file name")
-            os.makedirs(judge + "/t", mode=0o755, exist_ok=True)
-            copy_to_file(IN_FD, int(meta["len"]), judge + "/t/" + name)
+            n = int(test["stdin_len"])
+            stdin_fd = os.memfd_create("stdin", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+            while n > 0:
+                chunk = os.read(IN_FD, min(n, 1 << 20))
+                if not chunk:
+                    raise EOFError("host closed the channel")
+                write_all(stdin_fd, chunk)
+                n -= len(chunk)
+            import fcntl
+            fcntl.fcntl(stdin_fd, 1033, 1 | 2 | 4 | 8)   # F_ADD_SEALS: seal, shrink, grow, write
+            os.lseek(stdin_fd, 0, os.SEEK_SET)
+        if test.get("files") or self.judge_dirty:
+            judge = self.ctx["judge"]
+            self.judge_dir_writable(True)
+            _wipe(judge)
+            for meta in test.get("files") or ():
+                name = meta["name"]
+                if "/" in name or name in ("", ".", ".."):
+                    raise ValueError("bad file name")
+                os.makedirs(judge + "/t", mode=0o755, exist_ok=True)
+                copy_to_file(IN_FD, int(meta["len"]), judge + "/t/" + name)
+            self.judge_dir_writable(False)
+            self.judge_dirty = bool(test.get("files"))
         if test.get("argv"):
             test["argv"] = [self.sub(a) for a in test["argv"]]
-        self.judge_dir_writable(False)
-        return stdin_path
+        return stdin_fd
 
     def nproc_base(self):
         if self.ctx["ns"]:
@@ -1077,12 +1106,16 @@ class Runner:
         import resource
         i = test["i"]
         r0 = resource.getrusage(resource.RUSAGE_SELF)
-        stdin_path = self.take_test_files(test)
+        stdin_fd = self.take_test_files(test)
         self.fresh_scratch()
-        if self.functional:
-            res = self.run_functional(test)
-        else:
-            res = self.run_forked(test, stdin_path)
+        try:
+            if self.functional:
+                res = self.run_functional(test)
+            else:
+                res = self.run_forked(test, stdin_fd)
+        finally:
+            if stdin_fd is not None:
+                os.close(stdin_fd)
         res["i"] = i
         if self.job.get("fetch") and res.get("exit_code") == 0:
             res["fetched"] = self.fetch(self.ctx["tmp"] + "/out/" + self.job["fetch"])
@@ -1092,7 +1125,7 @@ class Runner:
         res["j_cpu"] = round(r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime, 6)
         return res
 
-    def run_forked(self, test, stdin_path):
+    def run_forked(self, test, stdin_fd):
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         t0 = time.monotonic()
@@ -1101,7 +1134,7 @@ class Runner:
             os.close(out_r)
             os.close(err_r)
             _child(self.ctx, self.job, test, self.codes, {"out": out_w, "err": err_w},
-                   stdin_path, self.nproc_base())
+                   stdin_fd, self.nproc_base())
         os.close(out_w)
         os.close(err_w)
         return self.watch(pid, t0, out_r, err_r, None, own_pipes=True)
@@ -1584,6 +1617,8 @@ def main():
         sys.path.append(ctx["pylib"])
     ctx["seccomp"] = build_seccomp() if ctx.get("seccomp", True) else None
     prepare_privileges(ctx["seccomp"])
+    if ctx["ns"]:
+        restrict_capability_inheritance()
     import gc
     gc.collect()
     gc.freeze()     # children's garbage collections then never touch (copy) these pages

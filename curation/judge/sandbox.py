@@ -1046,8 +1046,14 @@ def stray_processes(config: SandboxConfig | None = None) -> list[tuple[int, int,
                 uid = os.stat(f"/proc/{pid}").st_uid
                 if lo <= uid <= hi:
                     with open(f"/proc/{pid}/cmdline", "rb") as f:
-                        by_uid.setdefault(uid, []).append((int(pid), uid, f.read()[:200]))
-            except OSError:
+                        cmd = f.read()[:200]
+                    with open(f"/proc/{pid}/stat") as f:
+                        state = f.read().rsplit(")", 1)[1].split()[0]
+                    # zombies and processes already tearing down (their memory and
+                    # command line gone) are dead already; only the living count
+                    if cmd and state not in ("Z", "X"):
+                        by_uid.setdefault(uid, []).append((int(pid), uid, cmd))
+            except (OSError, IndexError):
                 continue
         lockdir = _lock_dir(config)
         for uid, procs in by_uid.items():
