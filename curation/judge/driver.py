@@ -979,6 +979,7 @@ class Runner:
         self.functional = job["kind"] == "python" and job.get("mode") == "functional"
         self.scrubbed = set()
         self.judge_dirty = False
+        self.load_cpu_pending = 0.0
 
     # --- paths ----------------------------------------------------------------------
     def sub(self, s):
@@ -1122,7 +1123,9 @@ class Runner:
         r1 = resource.getrusage(resource.RUSAGE_SELF)
         # J's own work for this test (copying input, forwarding output): the host takes it
         # out of the cgroup's CPU figure, which counts every process of the sandbox.
-        res["j_cpu"] = round(r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime, 6)
+        res["j_cpu"] = round(r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime
+                             + self.load_cpu_pending, 6)
+        self.load_cpu_pending = 0.0
         return res
 
     def run_forked(self, test, stdin_fd):
@@ -1242,6 +1245,7 @@ class Runner:
         err = self.drain(ld["err"], self.lim["stderr_bytes"])
         self.drain(ld["out"], 0)
         self.loader_cpu = cpu
+        self.load_cpu_pending += cpu      # not the test's time (the host subtracts it)
         if ack == b"L" and cpu <= self.lim["time_s"]:
             return None
         self.stop_loader()
