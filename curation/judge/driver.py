@@ -5,13 +5,13 @@ Process tree of one warm sandbox (bubblewrap, its own user/pid/net/ipc/uts names
 
     supervisor   pid 1 of the sandbox (``bwrap --as-pid-1``), non-dumpable; reads jobs from
       |          the host on fd IN_FD, writes frames to the host on fd OUT_FD
-      +- M       per solution: unshare(mount, pid, ipc) -> fresh tmpfs /box /judge /tmp /dev/shm
-          +- J   pid 1 of the solution's own pid namespace, non-dumpable, /proc mounted read-only
-              |  with hidepid=2 (J is invisible to the solution); the only process of the
-              |  solution that holds the host channel.  Reports results, never runs its code.
-              +- C  per test: caps dropped, no_new_privs, seccomp, rlimits -> exec / run code
-              +- L  functional mode: loads the solution's module once (locked down like C);
-              +- T  per test a clone of L with CLONE_PARENT (so J waits for it and measures it)
+      +- J       per solution, cloned into new mount, pid and ipc namespaces: pid 1 of its own
+          |      pid namespace, fresh tmpfs /box /judge /tmp /dev/shm, non-dumpable, /proc
+          |      mounted read-only with hidepid=2 (J is invisible to the solution); the only
+          |      process of the solution that holds the host channel; never runs its code.
+          +- C   per test: caps dropped, no_new_privs, seccomp, rlimits -> exec / run code
+          +- L   functional mode: loads the solution's module once (locked down like C);
+          +- T   per test a clone of L with CLONE_PARENT (so J waits for it and measures it)
 
 Signals from inside a pid namespace cannot kill its init (J) nor reach the supervisor; the
 solution's processes have no capabilities and a seccomp filter (no ptrace, pidfd_getfd,
@@ -1099,8 +1099,8 @@ class Runner:
 
     def nproc_base(self):
         if self.ctx["ns"]:
-            # supervisor, M, J (+ L): the processes of the sandbox's uid before the child
-            return 3 + (1 if self.functional else 0)
+            # supervisor, J (+ L): the processes of the sandbox's uid before the child
+            return 2 + (1 if self.functional else 0)
         return self.ctx["nproc_base"]
 
     def run_test(self, test):
@@ -1528,42 +1528,52 @@ class Runner:
 # ----------------------------------------------------------------------------------
 # Supervisor
 # ----------------------------------------------------------------------------------
+def clone_into_namespaces():
+    """fork() whose child is born in new mount, pid and ipc namespaces (pid 1 of the new
+    pid namespace): one process per solution, no intermediate.  Raw clone(2) through a
+    ctypes call that keeps the GIL, then CPython's after-fork work in the child."""
+    import ctypes
+    if "clone" not in _PRIV:
+        pydll = ctypes.PyDLL(None, use_errno=True)
+        pydll.syscall.restype = ctypes.c_long
+        _PRIV["clone"] = pydll.syscall
+        _PRIV["after_fork"] = ctypes.pythonapi.PyOS_AfterFork_Child
+    flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | 17           # SIGCHLD
+    pid = _PRIV["clone"](56, flags, 0, 0, 0, 0)
+    if pid < 0:
+        raise OSError(ctypes.get_errno(), "clone: " + os.strerror(ctypes.get_errno()))
+    if pid == 0:
+        _PRIV["after_fork"]()
+    return pid
+
+
 def _solution_process(ctx, job):
-    """M: new mount/pid/ipc namespaces for one solution, fresh tmpfs everywhere, then J as
-    pid 1 of the new pid namespace.  Never returns."""
+    """J, just cloned into its own namespaces: fresh tmpfs everywhere, its own /proc, then
+    the job.  Never returns."""
     code = 70
     try:
-        _check(libc().unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC), "unshare")
         mount(None, "/", None, MS_REC | MS_PRIVATE)
         fresh_tmpfs(ctx["box"], ctx["box_bytes"], mode="0755", over=True)
         fresh_tmpfs(ctx["judge"], ctx["judge_bytes"], mode="0755",
-                    flags=MS_NOSUID | MS_NODEV | MS_NOEXEC, over=True)
-        # /dev read-only; /dev/shm a small tmpfs of this solution's own (fresh per test)
+                    flags=MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, over=True)
+        fresh_tmpfs(ctx["tmp"], ctx["tmp_bytes"], over=True)
+        # /dev read-only; /dev/shm a small tmpfs of this solution's own (emptied per test)
         fresh_tmpfs("/dev/shm", ctx["shm_bytes"], over=True)
         mount(None, "/dev", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NOEXEC)
-        pid = os.fork()
-        if pid == 0:
-            try:
-                mount("proc", "/proc", "proc", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                      "hidepid=2")
-                Runner(ctx, job).run()
-                os._exit(0)
-            except EOFError:
-                os._exit(3)
-            except BaseException as e:  # noqa: BLE001
-                try:
-                    emit({"ev": "fatal", "message": ("%s: %s" % (type(e).__name__, e))[:2000]})
-                except BaseException:
-                    pass
-                os._exit(71)
-        _, status = os.waitpid(pid, 0)
-        code = os.waitstatus_to_exitcode(status)
-        code = code if 0 <= code < 256 else 72
+        mount("proc", "/proc", "proc", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+              "hidepid=2")
+        runner = Runner(ctx, job)
+        runner.scrubbed.update((ctx["tmp"], "/dev/shm"))
+        runner.run()
+        code = 0
+    except EOFError:
+        code = 3
     except BaseException as e:  # noqa: BLE001
         try:
             emit({"ev": "fatal", "message": ("%s: %s" % (type(e).__name__, e))[:2000]})
         except BaseException:
             pass
+        code = 71
     os._exit(code)
 
 
@@ -1588,7 +1598,7 @@ def serve(ctx):
             except EOFError:
                 pass
             return        # one job per process without namespaces
-        pid = os.fork()
+        pid = clone_into_namespaces()
         if pid == 0:
             _solution_process(ctx, job)
         _, status = os.waitpid(pid, 0)
