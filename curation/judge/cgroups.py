@@ -142,11 +142,19 @@ class SandboxCgroup:
             self.kind = NONE
         self._oom = 0
         self._base_mem = 0
-        self._fds: dict[Path, int] = {}
+        self._fds: dict[str, int] = {}
+        self._paths: dict[tuple[str, str], str] = {}
 
     # The per-test reads and writes go through descriptors opened once (a test costs a few
     # pread/pwrite calls, not a dozen opens of sysfs files).
-    def _fd(self, path: Path, write: bool) -> int:
+    def _path(self, ctrl: str, name: str) -> str:
+        key = (ctrl, name)
+        p = self._paths.get(key)
+        if p is None:
+            p = self._paths[key] = str(self.dirs[ctrl] / name)
+        return p
+
+    def _fd(self, path, write: bool) -> int:
         fd = self._fds.get(path)
         if fd is None:
             fd = self._fds[path] = os.open(path, os.O_RDWR if write else os.O_RDONLY)
@@ -186,6 +194,9 @@ class SandboxCgroup:
         return ok
 
     def set_limits(self, memory_bytes: int, pids: int) -> None:
+        if (memory_bytes, pids) == getattr(self, "_limits", None):
+            return                      # the same limits as the last solution's
+        self._limits = (memory_bytes, pids)
         if self.kind == V1:
             m = self.dirs["memory"]
             # memsw first when lowering would fail; ignore where swap accounting is off
@@ -201,14 +212,14 @@ class SandboxCgroup:
 
     def usage(self) -> int:
         if self.kind == V1:
-            return self._int(self.dirs["memory"] / "memory.usage_in_bytes")
+            return self._int(self._path("memory", "memory.usage_in_bytes"))
         if self.kind == V2:
-            return self._int(self.dirs["unified"] / "memory.current")
+            return self._int(self._path("unified", "memory.current"))
         return 0
 
     def _oom_kills(self) -> int:
-        path = (self.dirs["memory"] / "memory.oom_control" if self.kind == V1
-                else self.dirs["unified"] / "memory.events")
+        path = (self._path("memory", "memory.oom_control") if self.kind == V1
+                else self._path("unified", "memory.events"))
         for line in self._get(path).splitlines():
             k, _, v = line.partition(" ")
             if k == "oom_kill":
@@ -220,8 +231,8 @@ class SandboxCgroup:
 
     def _cpu_ns(self) -> int:
         if self.kind == V1:
-            return self._int(self.dirs["cpuacct"] / "cpuacct.usage")
-        for line in self._get(self.dirs["unified"] / "cpu.stat").splitlines():
+            return self._int(self._path("cpuacct", "cpuacct.usage"))
+        for line in self._get(self._path("unified", "cpu.stat")).splitlines():
             k, _, v = line.partition(" ")
             if k == "usage_usec":
                 try:
@@ -235,12 +246,12 @@ class SandboxCgroup:
         if not self.active:
             return
         if self.kind == V1:
-            self._put(self.dirs["memory"] / "memory.max_usage_in_bytes", 0)
-            self._put(self.dirs["cpuacct"] / "cpuacct.usage", 0)
+            self._put(self._path("memory", "memory.max_usage_in_bytes"), 0)
+            self._put(self._path("cpuacct", "cpuacct.usage"), 0)
             self._cpu0 = 0
         else:
             self._cpu0 = self._cpu_ns()
-            self._put(self.dirs["unified"] / "memory.peak", 0)   # resettable on newer kernels
+            self._put(self._path("unified", "memory.peak"), 0)   # resettable on newer kernels
         self._oom = self._oom_kills()
         self._base_mem = self.usage()
 
@@ -250,9 +261,9 @@ class SandboxCgroup:
             return {}
         cpu = max(0, self._cpu_ns() - self._cpu0) / 1e9
         if self.kind == V1:
-            peak = self._int(self.dirs["memory"] / "memory.max_usage_in_bytes")
+            peak = self._int(self._path("memory", "memory.max_usage_in_bytes"))
         else:
-            peak = self._int(self.dirs["unified"] / "memory.peak")
+            peak = self._int(self._path("unified", "memory.peak"))
         return {"cg_cpu": cpu, "cg_mem_kb": max(0, peak - self._base_mem) // 1024,
                 "oom": self._oom_kills() - self._oom}
 

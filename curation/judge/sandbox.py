@@ -691,11 +691,14 @@ class Sandbox:
         self.current: int | None = None
         drv = limits.to_driver()
         if self.cg.active:
+            # The program's limit plus what the sandbox itself holds in the group: the
+            # supervisor, the tmpfs files (its /tmp and /dev/shm, its box, the input).
             biggest = max((len(tests[i].stdin or b"") for i in indices), default=0)
-            self.cg.set_limits(
-                (int(limits.memory_mb) << 20) + self.baseline + (int(self.config.tmpfs_size_mb) << 20)
-                + SHM_BYTES + sum(len(b) for b in box_files.values()) + biggest + (64 << 20),
-                int(limits.processes or 64) + 16)
+            extra = (self.baseline + (int(self.config.tmpfs_size_mb) << 20) + SHM_BYTES
+                     + sum(len(b) for b in box_files.values()) + biggest + (64 << 20))
+            step = 16 << 20     # rounded, so that similar jobs leave the limits unchanged
+            self.cg.set_limits((int(limits.memory_mb) << 20) + -(-extra // step) * step,
+                               int(limits.processes or 64) + 16)
         start_deadline = time.monotonic() + self.config.startup_timeout_s
         frames = [encode_frame(b"H", json.dumps(dict(job, limits=drv)).encode())]
         for name, data in box_files.items():
