@@ -73,21 +73,22 @@ def _write_tmp(code: str) -> str:
 # RL-reward shape and tiny tests
 # ----------------------------------------------------------------------------------
 def shape_reward(n: int, python: str) -> dict:
+    """Judge and naive alternate completion by completion, so that both see the same
+    machine (a shared machine's load changes from minute to minute)."""
     judge_solution(APLUSB, "python3", REWARD_TESTS)           # warm-up: the pool starts
-    t0 = time.perf_counter()
-    verdicts = collections.Counter()
-    for _ in range(n):
-        rep = judge_solution(APLUSB, "python3", REWARD_TESTS)
-        verdicts[rep.verdict.value] += 1
-    jt = time.perf_counter() - t0
     path = _write_tmp(APLUSB)
+    jt = nt = 0.0
+    verdicts, nv = collections.Counter(), collections.Counter()
     try:
-        t0 = time.perf_counter()
-        nv = collections.Counter()
         for _ in range(n):
+            t0 = time.perf_counter()
+            rep = judge_solution(APLUSB, "python3", REWARD_TESTS)
+            t1 = time.perf_counter()
             v = naive_judge(path, REWARD_TESTS, {"mode": "tokens"}, 2.0, python)
+            t2 = time.perf_counter()
+            jt, nt = jt + t1 - t0, nt + t2 - t1
+            verdicts[rep.verdict.value] += 1
             nv["AC" if all(x == "AC" for x in v) else "WA"] += 1
-        nt = time.perf_counter() - t0
     finally:
         os.unlink(path)
     print(f"reward shape ({n} completions x {len(REWARD_TESTS)} tiny tests, one "
@@ -98,22 +99,32 @@ def shape_reward(n: int, python: str) -> dict:
     return {"ratio": nt / jt}
 
 
-def shape_tiny(n: int, python: str) -> dict:
+def shape_tiny(n: int, python: str, chunk: int = 50) -> dict:
+    """One solution, ``n`` tiny tests per judge call; judge calls and the naive run of the
+    same tests alternate (same machine load for both)."""
     tests = [(f"{k} {k + 1}\n", f"{2 * k + 1}\n") for k in range(n)]
     judge_solution(APLUSB, "python3", tests[:2])
-    t0 = time.perf_counter()
-    rep = judge_solution(APLUSB, "python3", tests)
-    jt = time.perf_counter() - t0
     path = _write_tmp(APLUSB)
+    jt = nt = 0.0
+    counts, nv = collections.Counter(), collections.Counter()
+    rounds = 4
     try:
-        t0 = time.perf_counter()
-        nv = collections.Counter(naive_judge(path, tests, {"mode": "tokens"}, 2.0, python))
-        nt = time.perf_counter() - t0
+        for _ in range(rounds):
+            t0 = time.perf_counter()
+            rep = judge_solution(APLUSB, "python3", tests)
+            t1 = time.perf_counter()
+            nv.update(naive_judge(path, tests[:chunk], {"mode": "tokens"}, 2.0, python))
+            t2 = time.perf_counter()
+            jt += t1 - t0
+            nt += (t2 - t1) * n / chunk       # the naive run is linear in the tests
+            counts.update(rep.counts)
     finally:
         os.unlink(path)
-    print(f"tiny tests ({n} tests of one solution in one call):")
-    print(f"  judge {n / jt:8.1f} tests/s ({jt / n * 1e3:.2f} ms each) {rep.counts}")
-    print(f"  naive {n / nt:8.1f} tests/s ({nt / n * 1e3:.2f} ms each) {dict(nv)}")
+    total = n * rounds
+    print(f"tiny tests ({n} tests of one solution per call, {rounds} calls; naive timed on "
+          f"{chunk} tests per round and scaled):")
+    print(f"  judge {total / jt:8.1f} tests/s ({jt / total * 1e3:.2f} ms each) {dict(counts)}")
+    print(f"  naive {total / nt:8.1f} tests/s ({nt / total * 1e3:.2f} ms each) {dict(nv)}")
     print(f"  ratio judge/naive: {nt / jt:.2f}x   (target >= 10x)")
     return {"ratio": nt / jt}
 
