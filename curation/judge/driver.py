@@ -560,6 +560,13 @@ def read_frame(fd=None):
     return kind, read_exact(fd, n)
 
 
+def safe_name(name):
+    """A plain file name from the host (never a path)."""
+    if not isinstance(name, str) or "/" in name or name in ("", ".", ".."):
+        raise ValueError("bad file name %r" % (name,))
+    return name
+
+
 def copy_to_file(fd_in, n, path, mode=0o644):
     """Stream ``n`` raw bytes of the host's channel into ``path`` (never all in memory)."""
     out = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, mode)
@@ -1010,10 +1017,8 @@ class Runner:
             if kind != b"F":
                 raise ValueError("unexpected frame %r before go" % kind)
             meta = json.loads(payload)
-            name = meta["name"]
-            if "/" in name or name in ("", ".", ".."):
-                raise ValueError("bad file name")
-            copy_to_file(IN_FD, int(meta["len"]), os.path.join(self.ctx["box"], name),
+            copy_to_file(IN_FD, int(meta["len"]),
+                         os.path.join(self.ctx["box"], safe_name(meta["name"])),
                          0o755 if meta.get("exec") else 0o644)
 
     def compile(self):
@@ -1086,11 +1091,8 @@ class Runner:
             self.judge_dir_writable(True)
             _wipe(judge)
             for meta in test.get("files") or ():
-                name = meta["name"]
-                if "/" in name or name in ("", ".", ".."):
-                    raise ValueError("bad file name")
                 os.makedirs(judge + "/t", mode=0o755, exist_ok=True)
-                copy_to_file(IN_FD, int(meta["len"]), judge + "/t/" + name)
+                copy_to_file(IN_FD, int(meta["len"]), judge + "/t/" + safe_name(meta["name"]))
             self.judge_dir_writable(False)
             self.judge_dirty = bool(test.get("files"))
         if test.get("argv"):
