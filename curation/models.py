@@ -1,6 +1,8 @@
 """The domain tables. Filterable facts are typed, indexed columns — not keys inside JSON."""
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -73,6 +75,31 @@ class ImportRun(RunRow):
 
     def __str__(self) -> str:
         return f"ImportRun #{self.pk} {self.format} {self.file_path}"
+
+    # What viewers see: the file's name, not where it lies on the server (the upload folder, the
+    # project's path, the user's home). Operators keep the full path in the admin and the CLI.
+    @property
+    def file_name(self) -> str:
+        return self.file_path.replace("\\", "/").rsplit("/", 1)[-1]
+
+    def _without_server_paths(self, text) -> str:
+        text = str(text or "")
+        folder = self.file_path.replace("\\", "/").rsplit("/", 1)[0] + "/" if "/" in self.file_path else ""
+        roots = {folder, str(settings.BASE_DIR) + "/", str(getattr(settings, "VAR_DIR", "")) + "/"}
+        for root in sorted((r for r in roots if len(r) > 1), key=len, reverse=True):
+            text = text.replace(root, "")
+        return re.sub(r"(?<![\w.])/(?:[\w.@+-]+/)+", "", text)  # any other absolute folder
+
+    def public_errors(self) -> list[dict]:
+        return [
+            {**e, "file": self._without_server_paths(e.get("file")), "message": self._without_server_paths(e.get("message"))}
+            if isinstance(e, dict) else e
+            for e in (self.errors or [])
+        ]
+
+    @property
+    def public_message(self) -> str:
+        return self._without_server_paths(self.message)
 
     def summary(self) -> dict:
         return {
@@ -163,6 +190,9 @@ class Problem(models.Model):
         max_length=16, choices=ProcessStatus.choices, default=ProcessStatus.PENDING, db_index=True
     )
     process_reasons = models.JSONField(default=list, blank=True)
+    # The last failure of each stage on this problem ({stage: {"message", "run"}}), so one bad
+    # problem is visible on itself while its run goes on; cleared when the stage next succeeds.
+    stage_errors = models.JSONField(default=dict, blank=True)
     normalized_hash = models.CharField(max_length=64, blank=True)
     verification_status = models.CharField(
         max_length=24, choices=VerificationStatus.choices, default=VerificationStatus.UNVERIFIED, db_index=True

@@ -37,7 +37,7 @@ from curation.models import (
 )
 from curation.services.audit import audit_event_record
 from curation.services.runs import run_progress, run_start
-from curation.services.stages import stage_executor, stage_run_create, stage_run_enqueue
+from curation.services.stages import stage_run_create, stage_run_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -175,7 +175,6 @@ def llm_complete() -> tuple[Complete, str]:
     return complete, model
 
 
-@stage_executor("checkers", queue="llm")
 def checkers_execute(run: StageRun) -> None:
     """Synthesise checkers for the given problems (default: every problem verification found
     needing a checker or with inconsistent tests). `approve_valid` approves what validates
