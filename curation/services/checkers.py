@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from typing import Callable
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -156,23 +155,33 @@ def checker_approve(candidate: CheckerCandidate, *, user, reverify: bool = True)
     return candidate
 
 
-def llm_complete() -> tuple[Complete, str]:
-    """The configured OpenAI-compatible endpoint as a `complete(messages) -> str` callable."""
-    base_url, model = getattr(settings, "LLM_BASE_URL", ""), getattr(settings, "LLM_MODEL", "")
-    if not base_url or not model:
-        raise CheckerError("no LLM configured: set LLM_BASE_URL and LLM_MODEL")
-    import openai
+class _Completer:
+    """The one LLM client (`curation.llm`) as the core's `complete(messages) -> str`, keeping the
+    token counts for the run row. A failed call raises: the service records it per problem."""
 
-    client = openai.OpenAI(base_url=base_url, api_key=getattr(settings, "LLM_API_KEY", "") or "none",
-                           timeout=float(getattr(settings, "LLM_TIMEOUT", 60)), max_retries=3)
+    def __init__(self, params: dict | None = None):
+        from curation.llm.client import LLMClient
+        from curation.llm.conf import LLMNotConfigured, llm_config
 
-    def complete(messages: list[dict]) -> str:
-        response = client.chat.completions.create(
-            model=model, messages=messages, temperature=float(getattr(settings, "LLM_TEMPERATURE", 0)),
-            max_tokens=max(2048, int(getattr(settings, "LLM_MAX_TOKENS", 1024))))
-        return response.choices[0].message.content or ""
+        try:
+            self.config = llm_config(params)
+        except LLMNotConfigured as exc:
+            raise CheckerError(str(exc)) from None
+        self.client = LLMClient(self.config)
+        self.model = self.config.model
 
-    return complete, model
+    def __call__(self, messages: list[dict]) -> str:
+        # A checker is a whole program: more room than a difficulty score needs.
+        out = self.client.complete(messages, max_tokens=max(2048, self.config.max_tokens))
+        if not out.ok:
+            raise CheckerError(f"the LLM call failed: {out.error}")
+        return out.text
+
+
+def llm_complete(params: dict | None = None) -> tuple[Complete, str]:
+    """The configured endpoint (settings LLM_*, overridden by `params`) and its model name."""
+    completer = _Completer(params)
+    return completer, completer.model
 
 
 def checkers_execute(run: StageRun) -> None:
@@ -182,7 +191,8 @@ def checkers_execute(run: StageRun) -> None:
     ids = run.params.get("problem_ids")
     qs = Problem.objects.order_by("pk")
     qs = qs.filter(pk__in=ids) if ids is not None else qs.filter(verification_status__in=CANDIDATE_OUTCOMES)
-    complete, model = llm_complete()
+    complete = _Completer(run.params.get("llm") or None)
+    model = complete.model
     run_start(run, total=qs.count())
     counts = {"valid": 0, "rejected": 0, "approved": 0, "failed": 0}
     errors = list(run.errors)
@@ -202,4 +212,6 @@ def checkers_execute(run: StageRun) -> None:
         StageRun.objects.filter(pk=run.pk).update(counts=counts)
     run.counts = counts
     run.errors = errors
-    run.save(update_fields=["counts", "errors"])
+    run.prompt_tokens = complete.client.usage.prompt_tokens
+    run.completion_tokens = complete.client.usage.completion_tokens
+    run.save(update_fields=["counts", "errors", "prompt_tokens", "completion_tokens"])

@@ -54,6 +54,7 @@ def test_synthesis_stage_keeps_good_checkers_and_discards_bad_ones(problems, llm
     summary = json.loads(out.getvalue())
     assert summary["status"] == "succeeded"
     assert summary["counts"] == {"valid": 3, "rejected": 2, "approved": 0, "failed": 0}
+    assert summary["prompt_tokens"] > 0 and summary["completion_tokens"] > 0  # the one LLM client counts
     status = {key: CheckerCandidate.objects.get(problem=p) for key, p in problems.items()}
     for key in ("tree", "product", "sequence"):
         c = status[key]
@@ -111,7 +112,7 @@ def test_without_an_llm_the_stage_fails_with_a_clear_message(problems, settings)
     settings.LLM_BASE_URL = ""
     run = stages.stage_run_create(stage="checkers", problem_ids=[problems["tree"].pk])
     run = stages.stage_run_execute(run.pk)
-    assert run.status == "failed" and "no LLM configured" in run.message
+    assert run.status == "failed" and "no LLM endpoint configured" in run.message
 
 
 def test_likely_needed_from_wording_or_disagreeing_reference(problems):
