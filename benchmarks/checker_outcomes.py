@@ -9,7 +9,7 @@ reject). Every step is the project's own command, on a scratch SQLite database:
 
     import_problems → process_problems (normalize, samples, tests) → verify_problems   (before)
     synthesize_checkers --approve-valid (needs_checker + tests_inconsistent problems)
-    verify_problems --problem-ids <approved>                                             (after)
+    verify_problems --problem-ids <every problem synthesis looked at>                     (after)
 
     .venv/bin/python benchmarks/checker_outcomes.py                    # scratch database in /tmp
     .venv/bin/python benchmarks/checker_outcomes.py --db PATH --reuse  # skip to synthesis when PATH
@@ -76,9 +76,11 @@ def main() -> int:
 
         settings.LLM_BASE_URL, settings.LLM_MODEL, settings.LLM_API_KEY = server.url, "stand-in", "x"
         synth = cmd("synthesize_checkers", "--sync", "--json", "--approve-valid")
-    approved = list(CheckerCandidate.objects.filter(status="approved").values_list("problem_id", flat=True))
-    if approved:
-        cmd("verify_problems", "--sync", "--json", "--problem-ids", ",".join(map(str, approved)),
+    # Re-verify every problem synthesis looked at: those with an approved checker, and the rest
+    # under the current classification (the wording detection now lives in checker_synthesis).
+    candidates = list(CheckerCandidate.objects.values_list("problem_id", flat=True).distinct())
+    if candidates:
+        cmd("verify_problems", "--sync", "--json", "--problem-ids", ",".join(map(str, candidates)),
             "--parallel", str(args.parallel))
     after = outcomes()
 
