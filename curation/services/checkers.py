@@ -102,11 +102,11 @@ def _store(problem: Problem, *, source: str, origin: str, validation, reason: st
 
 
 def checker_synthesize(problem: Problem, *, complete: Complete | None = None, model: str = "", user=None,
-                       run: StageRun | None = None) -> CheckerCandidate:
+                       run: StageRun | None = None, task: CheckerTask | None = None) -> CheckerCandidate:
     """Ask the LLM for a checker, validate it in the sandbox, store the candidate (valid or
     rejected with the reason). The LLM and sandbox work happen outside any transaction."""
     complete, model = (complete, model) if complete is not None else llm_complete()
-    task = checker_task(problem)
+    task = task or checker_task(problem)
     if not task.tests:
         raise CheckerError(f"problem {problem.pk} has no training tests to validate a checker on")
     result: SynthesisResult = synthesize_checker(task, complete)
@@ -186,19 +186,29 @@ def llm_complete(params: dict | None = None) -> tuple[Complete, str]:
 
 def checkers_execute(run: StageRun) -> None:
     """Synthesise checkers for the given problems (default: every problem verification found
-    needing a checker or with inconsistent tests). `approve_valid` approves what validates
-    (measurement runs; curators approve on the problem page otherwise)."""
+    needing a checker, and those with inconsistent tests where `checker_likely_needed` sees a
+    second valid answer). `approve_valid` approves what validates (measurement runs; curators
+    approve on the problem page otherwise)."""
     ids = run.params.get("problem_ids")
     qs = Problem.objects.order_by("pk")
     qs = qs.filter(pk__in=ids) if ids is not None else qs.filter(verification_status__in=CANDIDATE_OUTCOMES)
     complete = _Completer(run.params.get("llm") or None)
     model = complete.model
     run_start(run, total=qs.count())
-    counts = {"valid": 0, "rejected": 0, "approved": 0, "failed": 0}
+    counts = {"valid": 0, "rejected": 0, "approved": 0, "failed": 0, "skipped": 0}
     errors = list(run.errors)
     for done, problem in enumerate(qs.iterator(), 1):
         try:
-            candidate = checker_synthesize(problem, complete=complete, model=model, run=run)
+            task = checker_task(problem)
+            # A batch asks the LLM only where a checker is likely to help: problems with merely
+            # inconsistent tests whose wording and reference answers show no second valid answer
+            # are skipped (a curator can still ask for one on the problem page).
+            if ids is None and problem.verification_status == VerificationStatus.TESTS_INCONSISTENT \
+                    and not checker_likely_needed(problem, task)[0]:
+                counts["skipped"] += 1
+                run_progress(run, done=done)
+                continue
+            candidate = checker_synthesize(problem, complete=complete, model=model, run=run, task=task)
             counts[candidate.status] += 1
             if candidate.status == CheckerStatus.VALID and run.params.get("approve_valid"):
                 checker_approve(candidate, user=run.created_by, reverify=False)

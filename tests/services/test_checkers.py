@@ -53,7 +53,7 @@ def test_synthesis_stage_keeps_good_checkers_and_discards_bad_ones(problems, llm
     call_command("synthesize_checkers", "--sync", "--json", "--problem-ids", ids, stdout=out)
     summary = json.loads(out.getvalue())
     assert summary["status"] == "succeeded"
-    assert summary["counts"] == {"valid": 3, "rejected": 2, "approved": 0, "failed": 0}
+    assert summary["counts"] == {"valid": 3, "rejected": 2, "approved": 0, "failed": 0, "skipped": 0}
     assert summary["prompt_tokens"] > 0 and summary["completion_tokens"] > 0  # the one LLM client counts
     status = {key: CheckerCandidate.objects.get(problem=p) for key, p in problems.items()}
     for key in ("tree", "product", "sequence"):
@@ -120,3 +120,13 @@ def test_likely_needed_from_wording_or_disagreeing_reference(problems):
     assert checkers.checker_likely_needed(tree) == (True, "the statement accepts more than one answer")
     likely, _why = checkers.checker_likely_needed(game, checkers.checker_task(game))
     assert likely is False
+
+
+def test_batch_asks_only_where_a_checker_is_likely(problems, llm):
+    Problem.objects.filter(pk=problems["tree"].pk).update(verification_status="needs_checker")
+    Problem.objects.filter(pk=problems["game"].pk).update(verification_status="tests_inconsistent")
+    run = stages.stage_run_execute(stages.stage_run_create(stage="checkers").pk)
+    assert run.status == "succeeded"
+    assert run.counts == {"valid": 1, "rejected": 0, "approved": 0, "failed": 0, "skipped": 1}
+    assert list(CheckerCandidate.objects.values_list("problem_id", flat=True)) == [problems["tree"].pk]
+    assert not llm.requests_matching("Game 23")
