@@ -53,6 +53,17 @@ def _problem(problem_id: int) -> Problem:
         raise Http404("no such problem") from None
 
 
+def _to_checkers(problem_id: int):
+    return redirect(reverse("curation:problem_detail", args=[problem_id]) + "#checkers")
+
+
+def _candidate(candidate_id: int) -> CheckerCandidate:
+    candidate = CheckerCandidate.objects.filter(pk=candidate_id).first()
+    if candidate is None:
+        raise Http404("no such checker")
+    return candidate
+
+
 def _partial(request, problem: Problem, name: str, extra: dict | None = None):
     context = {"problem": problem, **problem_page_extras(request, problem), **(extra or {})}
     if name == "statement":
@@ -86,7 +97,7 @@ def checker_synthesize(request, problem_id: int):
         run = stages.stage_run_start(stage="checkers", user=request.user, problem_ids=[problem.pk])
     except (stages.UnknownStageError, ValueError) as exc:
         messages.error(request, str(exc))
-        return redirect(reverse("curation:problem_detail", args=[problem.pk]) + "#checkers")
+        return _to_checkers(problem.pk)
     return redirect("curation:stage_run_detail", run_id=run.pk)
 
 
@@ -105,31 +116,27 @@ def checker_save(request, problem_id: int):
             messages.success(request, f"Checker #{candidate.pk} passed validation: {candidate.reason}")
         else:
             messages.error(request, f"Checker #{candidate.pk} failed validation: {candidate.reason}")
-    return redirect(reverse("curation:problem_detail", args=[problem.pk]) + "#checkers")
+    return _to_checkers(problem.pk)
 
 
 @require_POST
 @role_required("curator")
 def checker_approve(request, candidate_id: int):
-    candidate = CheckerCandidate.objects.filter(pk=candidate_id).first()
-    if candidate is None:
-        raise Http404("no such checker")
+    candidate = _candidate(candidate_id)
     try:
         checker_services.checker_approve(candidate, user=request.user)
     except checker_services.CheckerError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, f"Checker #{candidate.pk} approved; verification re-runs with it.")
-    return redirect(reverse("curation:problem_detail", args=[candidate.problem_id]) + "#checkers")
+    return _to_checkers(candidate.problem_id)
 
 
 @require_GET
 @role_required("viewer")
 def checker_edit(request, candidate_id: int):
     """The checkers card with a candidate's source in the editor (htmx partial, or the page)."""
-    candidate = CheckerCandidate.objects.filter(pk=candidate_id).first()
-    if candidate is None:
-        raise Http404("no such checker")
+    candidate = _candidate(candidate_id)
     if getattr(request, "htmx", None):
         return _partial(request, _problem(candidate.problem_id), "checkers", {"editing": candidate})
     url = reverse("curation:problem_detail", args=[candidate.problem_id])
