@@ -42,6 +42,7 @@ def main() -> int:
     db = Path(args.db) if args.db else work / "db.sqlite3"
     os.environ["DATABASE_URL"] = f"sqlite:///{db}"
     os.environ.setdefault("MICROCODER_VAR_DIR", str(work))
+    os.environ.setdefault("DEBUG", "1")  # a scratch development database, not a deployment
     os.environ["DJANGO_SETTINGS_MODULE"] = "microcoder_site.settings"
     import django
 
