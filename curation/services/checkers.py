@@ -15,6 +15,7 @@ from typing import Callable
 from django.db import transaction
 from django.utils import timezone
 
+from curation.collect.records import FLAG_NOT_JUDGEABLE
 from curation.judge import Limits, run_programs
 from curation.judge.checker_synthesis import (
     CHECKER_PROMPT_VERSION,
@@ -199,6 +200,10 @@ def checkers_execute(run: StageRun) -> None:
     errors = list(run.errors)
     for done, problem in enumerate(qs.iterator(), 1):
         try:
+            if FLAG_NOT_JUDGEABLE in (problem.flags or []):  # interactive: a checker cannot help
+                counts["skipped"] += 1
+                run_progress(run, done=done)
+                continue
             task = checker_task(problem)
             # A batch asks the LLM only where a checker is likely to help: problems with merely
             # inconsistent tests whose wording and reference answers show no second valid answer

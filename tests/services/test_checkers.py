@@ -125,8 +125,9 @@ def test_likely_needed_from_wording_or_disagreeing_reference(problems):
 def test_batch_asks_only_where_a_checker_is_likely(problems, llm):
     Problem.objects.filter(pk=problems["tree"].pk).update(verification_status="needs_checker")
     Problem.objects.filter(pk=problems["game"].pk).update(verification_status="tests_inconsistent")
+    Problem.objects.filter(pk=problems["paths"].pk).update(verification_status="needs_checker", flags=["not_judgeable"])
     run = stages.stage_run_execute(stages.stage_run_create(stage="checkers").pk)
     assert run.status == "succeeded"
-    assert run.counts == {"valid": 1, "rejected": 0, "approved": 0, "failed": 0, "skipped": 1}
+    assert run.counts == {"valid": 1, "rejected": 0, "approved": 0, "failed": 0, "skipped": 2}
     assert list(CheckerCandidate.objects.values_list("problem_id", flat=True)) == [problems["tree"].pk]
     assert not llm.requests_matching("Game 23")
