@@ -49,7 +49,7 @@ def test_pages_work_under_the_csp_and_injected_scripts_do_not(live_server, new_p
     # The selection picker submits on change from static JS (it used an inline onchange).
     page.select_option("#id_selection", str(selection.pk))
     page.wait_for_url(f"**/dashboard/?selection={selection.pk}")
-    page.goto(f"{live_server.url}/pipeline/")
+    page.goto(f"{live_server.url}/pipeline/", timeout=60_000)  # its first render imports every importer
     page.goto(f"{live_server.url}/account/tokens/")
     page.fill("#id_name", "browser token")
     page.click("#token-form button[type=submit]")
