@@ -4,9 +4,9 @@ from __future__ import annotations
 from django import forms
 
 from curation.models import DIMENSIONS
+from curation.pipeline import pipeline_page_stages
 from curation.services.bulk import BULK_ACTIONS
 
-PIPELINE_STAGES = ("process", "verify", "predict", "measure", "calibrate", "select")
 # Bounds on what people type: a message naming the field instead of a database error or an
 # unbounded row.
 COMMENT_MAX = 5000
@@ -57,4 +57,4 @@ class UploadForm(forms.Form):
 
 
 class StageStartForm(forms.Form):
-    stage = forms.ChoiceField(choices=[(s, s) for s in PIPELINE_STAGES])
+    stage = forms.ChoiceField(choices=[(s.name, s.label) for s in pipeline_page_stages()])

@@ -156,9 +156,9 @@ CELERY_TASK_ACKS_LATE = True  # a killed worker loses nothing: the task is redel
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
-# Queues: default, llm (I/O bound), sandbox (CPU bound), jobs (engine dispatch). Stage runs pick
-# their queue at dispatch (curation.services.stages); everything else routes here.
-CELERY_TASK_ROUTES = {"training_jobs.tasks.*": {"queue": "jobs"}}
+# Queues: default, llm (I/O bound), sandbox (CPU bound), jobs (engine dispatch). The stage map
+# routes every curation task to its stage's queue (curation.pipeline.route_task); then the rest.
+CELERY_TASK_ROUTES = ["curation.pipeline.route_task", {"training_jobs.tasks.*": {"queue": "jobs"}}]
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE = {
     "expire-review-leases": {"task": "curation.tasks.maintenance.expire_review_leases", "schedule": 300.0},

@@ -99,10 +99,10 @@ def test_judging_runs_only_on_the_sandbox_worker(compose_config):
         assert f"-Q {queue} " in command + " "
     assert "seccomp=unconfined" in services["worker-sandbox"]["security_opt"]
     assert "security_opt" not in services["worker-llm"]
-    from curation.services import stages, difficulty, verification  # noqa: F401  (registers the stages)
+    from curation.pipeline import stage_get
 
-    assert stages._EXECUTORS["verify"][1] == "sandbox"
-    assert stages._EXECUTORS["measure"][1] == "sandbox"  # it judges the model's answers
+    assert stage_get("verify").queue == "sandbox"
+    assert stage_get("measure").queue == "sandbox"  # it judges the model's answers
 
 
 def test_health_endpoint_for_web_and_ping_for_workers(compose_config):
