@@ -3,6 +3,8 @@ problems from ../shared/data, compute targets and the training environment's int
 from __future__ import annotations
 
 import gzip
+import os
+import signal
 import shutil
 from pathlib import Path
 
@@ -62,5 +64,11 @@ def train_python() -> str:
 
 @pytest.fixture
 def local_target(db, tmp_path, train_python):
-    return ComputeTarget.objects.create(name="local", kind="local",
-                                        options={"jobs_root": str(tmp_path / "jobs"), "python": train_python})
+    yield ComputeTarget.objects.create(name="local", kind="local",
+                                       options={"jobs_root": str(tmp_path / "jobs"), "python": train_python})
+    # Whatever a failed test left running is stopped: jobs are process groups named in pgid files.
+    for marker in (tmp_path / "jobs").glob("*/pgid"):
+        try:
+            os.killpg(int(marker.read_text()), signal.SIGKILL)
+        except (ProcessLookupError, ValueError):
+            pass

@@ -19,7 +19,7 @@ from .base import BackendStatus, ExecutorError, JobSpec, JobState, read_from
 
 _WRAPPER = (
     'cd "$1" || exit 97; shift; '
-    '( "$@" >>"$LOG" 2>&1 </dev/null; echo $? >"$JOBDIR/exitcode.tmp"; mv "$JOBDIR/exitcode.tmp" "$JOBDIR/exitcode" ) & '
+    '( "$@" >>"$LOG" 2>&1 </dev/null; echo $? >"$JOBDIR/exitcode.tmp"; mv "$JOBDIR/exitcode.tmp" "$JOBDIR/exitcode" ) </dev/null >/dev/null 2>&1 & '
     'echo started'
 )
 CANCEL_GRACE_S = 5.0
