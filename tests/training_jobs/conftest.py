@@ -72,3 +72,39 @@ def local_target(db, tmp_path, train_python):
             os.killpg(int(marker.read_text()), signal.SIGKILL)
         except (ProcessLookupError, ValueError):
             pass
+
+
+@pytest.fixture(scope="session")
+def ray_head(train_python):
+    """A real Ray head for the session (dashboard on 127.0.0.1, free ports), stopped at the end."""
+    from .backends import RayHead
+
+    head = RayHead(str(Path(train_python).parent / "ray"))
+    address = head.start()
+    yield address
+    head.stop()
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster(tmp_path_factory):
+    """A real single-node Slurm for the session (Debian's slurmctld/slurmd, a private munged)."""
+    from .backends import SlurmCluster
+
+    if not shutil.which("slurmctld") or not shutil.which("munged"):
+        pytest.fail("Slurm is not installed: apt-get install slurmctld slurmd slurm-client munge (.ci/run does)")
+    cluster = SlurmCluster(tmp_path_factory.mktemp("slurm"))
+    conf = cluster.start()
+    yield conf
+    cluster.stop()
+
+
+@pytest.fixture
+def ray_target(db, tmp_path, train_python, ray_head):
+    return ComputeTarget.objects.create(name="ray", kind="ray", address=ray_head,
+                                        options={"jobs_root": str(tmp_path / "jobs"), "python": train_python})
+
+
+@pytest.fixture
+def slurm_target(db, tmp_path, train_python, slurm_cluster):
+    return ComputeTarget.objects.create(name="slurm", kind="slurm", options={
+        "jobs_root": str(tmp_path / "jobs"), "python": train_python, "slurm_conf": slurm_cluster})

@@ -10,7 +10,7 @@ from training_jobs.specs.params import TINY_RANDOM_MODEL
 
 TINY_PARAMS = {"total_steps": 3, "train_batch_size": 1, "mini_batch_size": 1, "group_size": 4,
                "max_response_length": 24, "learning_rate": 1e-4, "save_every": 2, "reward_timeout_s": 20,
-               "reward_workers": 2}
+               "reward_workers": 2, "n_gpus_per_node": 0}
 
 
 def tiny_run(user, snapshot, target, **params) -> TrainingRun:
