@@ -141,11 +141,12 @@ def job_spec(run: TrainingRun, attempt: RunAttempt, ctx: LaunchContext) -> JobSp
 
 def command_preview(run: TrainingRun) -> dict:
     """What the next attempt will run, with placeholder paths for files not yet written."""
-    attempt = RunAttempt(run=run, number=run.attempts.count() + 1, key=f"mc-{run.pk or 'new'}-a{run.attempts.count() + 1}")
+    number = run.attempts.count() + 1 if run.pk else 1
+    attempt = RunAttempt(run=run, number=number, key=f"mc-{run.pk or 'new'}-a{number}-xxxxxx")
     fmt = EXPORT_FORMAT[run.config["framework"]]
     root = jobs_root(run.target)
     data_dir = root / f"run-{run.pk or 'new'}" / "data"
-    ctx = launch_context(run, attempt, train_file=str(data_dir / f"train.parquet"),
+    ctx = launch_context(run, attempt, train_file=str(data_dir / "train.parquet"),
                          val_file=str(data_dir / "validation.parquet") if run.val_snapshot_id else "")
     spec = job_spec(run, attempt, ctx)
     out = {"argv": list(spec.argv), "env": spec.env, "workdir": spec.workdir, "export_format": fmt}

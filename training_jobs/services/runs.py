@@ -7,6 +7,7 @@ cancel, retry — each one transaction with one audit row; tasks go out after co
 from __future__ import annotations
 
 import logging
+import secrets
 
 from django.db import transaction
 from django.utils import timezone
@@ -183,7 +184,10 @@ def training_run_launch(*, run: TrainingRun, user) -> TrainingRun:
 
 def _queue_attempt(run: TrainingRun, *, actor, kind: str, message: str, resume_from: str = "") -> RunAttempt:
     number = (run.attempts.order_by("-number").values_list("number", flat=True).first() or 0) + 1
-    attempt = RunAttempt.objects.create(run=run, number=number, key=f"mc-{run.pk}-a{number}", resume_from=resume_from)
+    # The key names the job on the backend; a random suffix keeps two installations (or a reset
+    # database) sharing one cluster from finding each other's jobs.
+    key = f"mc-{run.pk}-a{number}-{secrets.token_hex(3)}"
+    attempt = RunAttempt.objects.create(run=run, number=number, key=key, resume_from=resume_from)
     run.cancel_requested = False
     run.save(update_fields=["cancel_requested"])
     training_run_transition(run, S.QUEUED, attempt=attempt, actor=actor, kind=kind, message=message)
