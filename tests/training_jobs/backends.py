@@ -66,7 +66,7 @@ class RayHead:
         self.dashboard_port = free_port()
         self.address = f"http://127.0.0.1:{self.dashboard_port}"
 
-    def start(self, timeout: float = 120.0) -> str:
+    def start(self, timeout: float = 360.0) -> str:
         workers = free_port_range(40)
         argv = [self.ray_bin, "start", "--head", f"--port={free_port()}", "--num-cpus=2",
                 "--dashboard-host=127.0.0.1", f"--dashboard-port={self.dashboard_port}", "--include-dashboard=true",
@@ -76,7 +76,8 @@ class RayHead:
                 f"--dashboard-agent-listen-port={free_port()}", f"--dashboard-agent-grpc-port={free_port()}",
                 f"--runtime-env-agent-port={free_port()}", f"--min-worker-port={workers}",
                 f"--max-worker-port={workers + 39}"]
-        env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+        # A loaded 2-core machine can take longer than Ray's default 60 s to register the raylet.
+        env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_raylet_start_wait_time_s": "300"}
         done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env)
         if done.returncode != 0:
             self.stop()
