@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test deps migrate demo lock clean
+.PHONY: run test deps train-deps migrate demo lock clean
 
 $(STAMP): requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -13,6 +13,16 @@ $(STAMP): requirements.lock
 	touch $(STAMP)
 
 deps: $(STAMP)
+
+# The training environment (torch, TRL, Ray): a venv of its own that training jobs run with.
+TRAIN_VENV := .venv-train
+TRAIN_STAMP := $(TRAIN_VENV)/.installed
+$(TRAIN_STAMP): requirements-train.lock
+	test -x $(TRAIN_VENV)/bin/python || $(PYTHON) -m venv $(TRAIN_VENV)
+	$(TRAIN_VENV)/bin/python -m pip install --quiet -r requirements-train.lock
+	touch $(TRAIN_STAMP)
+
+train-deps: $(TRAIN_STAMP)
 
 migrate: deps
 	$(PY) manage.py migrate --noinput
@@ -24,7 +34,7 @@ run: demo
 	@echo "MicroCoder: http://127.0.0.1:8000  (web + Celery worker + beat; Ctrl-C stops all)"
 	$(VENV)/bin/honcho start -f Procfile
 
-test: deps
+test: deps train-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lock:

@@ -153,3 +153,13 @@ def test_recipe_and_run_inputs_are_checked(trainer, snapshot, target):
     with pytest.raises(TrainingInputError) as info:
         make_run(trainer, snapshot, target)
     assert info.value.field == "target"
+
+
+def test_compute_target_command_adds_and_checks(tmp_path, capsys):
+    from django.core.management import call_command
+
+    call_command("compute_target", "here", "--kind", "local", "--option", f"jobs_root={tmp_path}")
+    assert ComputeTarget.objects.get(name="here").options == {"jobs_root": str(tmp_path)}
+    assert '"ok": true' in capsys.readouterr().out
+    call_command("compute_target", "far", "--kind", "ray", "--address", "http://127.0.0.1:9")
+    assert '"ok": false' in capsys.readouterr().out  # nothing listens there: the health check says so
