@@ -16,6 +16,7 @@ import json
 import math
 import os
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 
 # One canonical name per quantity, whichever engine logged it.
@@ -45,6 +46,7 @@ _VAL = re.compile(r"^val-(?:core|aux)/(?P<source>.+)/(?P<what>acc|reward|score)/
 HEADLINE = ("reward_mean", "response_length", "truncated_ratio", "entropy", "clip_ratio", "kl", "grad_norm")
 
 
+@lru_cache(maxsize=4096)
 def canonical_key(raw: str) -> str:
     if raw in CANONICAL:
         return CANONICAL[raw]
@@ -55,7 +57,7 @@ def canonical_key(raw: str) -> str:
     return raw
 
 
-@dataclass
+@dataclass(slots=True)
 class MetricRow:
     step: int
     raw_key: str
@@ -80,16 +82,17 @@ def parse_line(line: bytes | str) -> list[MetricRow]:
     step = obj.get("step")
     if isinstance(step, bool) or not isinstance(step, (int, float)):
         raise ValueError("step must be a number")
-    rows = []
-    for raw, value in obj["data"].items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            continue  # strings, lists and NaN are not plottable points
-        rows.append(MetricRow(int(step), str(raw)[:200], canonical_key(str(raw))[:200], float(value)))
-    return rows
+    step = int(step)
+    isfinite = math.isfinite
+    # bool is an int: excluded; strings, lists and NaN are not plottable points.
+    return [MetricRow(step, raw[:200], canonical_key(raw)[:200], float(value))
+            for raw, value in obj["data"].items()
+            if type(value) in (float, int) and isfinite(value)]
 
 
-def read_new(path: str, offset: int = 0, inode: int | None = None, *, max_bytes: int = 64 << 20) -> ReadResult:
-    """Rows appended to `path` since byte `offset` (of the file with `inode`)."""
+def read_new(path: str, offset: int = 0, inode: int | None = None, *, max_bytes: int = 8 << 20) -> ReadResult:
+    """Rows appended to `path` since byte `offset` (of the file with `inode`), at most `max_bytes`
+    per call: memory stays bounded however large the file; the next call goes on from `offset`."""
     try:
         st = os.stat(path)
     except FileNotFoundError:
