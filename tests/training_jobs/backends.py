@@ -77,8 +77,14 @@ class RayHead:
                 f"--runtime-env-agent-port={free_port()}", f"--min-worker-port={workers}",
                 f"--max-worker-port={workers + 39}"]
         # A loaded 2-core machine can take longer than Ray's default 60 s to register the raylet.
-        env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_raylet_start_wait_time_s": "300"}
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env)
+        # Its agents, too, may take longer than the 16 s the raylet waits for their port files.
+        env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_raylet_start_wait_time_s": "300",
+               "RAY_agent_register_timeout_ms": "300000"}
+        try:
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env)
+        except subprocess.TimeoutExpired:
+            self.stop()
+            raise
         if done.returncode != 0:
             self.stop()
             raise RuntimeError(f"ray start failed: {done.stdout[-2000:]} {done.stderr[-2000:]}")
