@@ -79,41 +79,29 @@ def _loads(value: Any, field: str) -> Any:
 
 
 def judge_spec_from_ground_truth(ground_truth: Any) -> JudgeSpec:
-    """A JudgeSpec from verl's `reward_model.ground_truth` (a JSON string). The export carries
-    either the whole frozen spec (`{"judge": {...}}` or the spec itself, which has `version`) or the
-    APPS/TACO shape `{inputs, outputs, fn_name?, io_format, comparison}`. Raises JudgeSpecError."""
+    """A JudgeSpec from verl's `reward_model.ground_truth` (a JSON string): the APPS/TACO shape
+    `{inputs, outputs, fn_name?}` plus the spec's fields (`JudgeSpec.from_item`), or a whole frozen
+    spec (`{"judge": {...}}`, or the spec itself). Raises JudgeSpecError naming the field."""
     data = _loads(ground_truth, "ground_truth")
     if not isinstance(data, dict):
         raise JudgeSpecError("ground_truth", "expected an object")
-    if isinstance(data.get("judge"), dict):
-        return JudgeSpec.from_dict(data["judge"])
-    if "version" in data and "tests" in data:
+    if "version" in data and "tests" in data and "inputs" not in data:
         return JudgeSpec.from_dict(data)
-    inputs, outputs = data.get("inputs"), data.get("outputs")
-    if not isinstance(inputs, list) or not isinstance(outputs, list) or len(inputs) != len(outputs):
-        raise JudgeSpecError("ground_truth.inputs", "inputs and outputs must be lists of the same length")
-    io_format = data.get("io_format") or ("functional" if data.get("fn_name") else "stdin")
-    spec: dict[str, Any] = {
-        "io_format": io_format,
-        "comparison": data.get("comparison") or {"mode": "tokens"},
-        "entry_point": data.get("fn_name") or None,
-        "tests": [{"input": i, "output": o} for i, o in zip(inputs, outputs)],
-    }
-    for key in ("time_limit_s", "memory_limit_mb", "prelude"):
-        if key in data:
-            spec[key] = data[key]
-    return JudgeSpec.from_dict(spec)
+    return JudgeSpec.from_item(data)
 
 
 def judge_spec_from_columns(*, tests: Any, io_format: str = "stdin", function_name: str = "",
                             comparison: Any = None, judge: Any = None) -> JudgeSpec:
-    """A JudgeSpec from the TRL export's columns (tests, io_format, function_name, comparison),
-    or from its `judge` column when the export carries the frozen spec."""
-    if judge:
-        return JudgeSpec.from_dict(_loads(judge, "judge"))
+    """A JudgeSpec from the TRL export's columns: its `judge` column (the spec without its tests)
+    plus `tests`, or, in older exports, tests, io_format, function_name and comparison."""
     tests = _loads(tests, "tests")
     if not isinstance(tests, list):
         raise JudgeSpecError("tests", "expected a list of {input, output}")
+    if judge:
+        spec = _loads(judge, "judge")
+        if not isinstance(spec, dict):
+            raise JudgeSpecError("judge", "expected an object")
+        return JudgeSpec.from_dict({**spec, "tests": spec.get("tests") or tests})
     return JudgeSpec.from_dict({
         "io_format": io_format or "stdin",
         "comparison": _loads(comparison, "comparison") or {"mode": "tokens"},

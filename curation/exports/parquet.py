@@ -13,6 +13,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from curation.judge.spec import JudgeSpec
+
 from .base import Writer, prompt_text, tests_ground_truth
 
 DIMENSIONS = ("algorithmic_thinking", "implementation", "mathematics", "data_structures", "edge_cases")
@@ -212,11 +214,17 @@ class TrlWriter(ArrowWriter):
             ("weighted_score", pa.float64()),
             ("calibrated_pass_rate", pa.float64()),
             ("split", pa.string()),
+            # The whole judge spec but its tests (limits, entry point, prelude, rule): the reward
+            # judges exactly as verification did (training_jobs.reward.judge_spec_from_columns).
+            ("judge", pa.string()),
         ]
     )
 
     def row(self, item):
+        judge = JudgeSpec.from_item(item).to_dict()
+        del judge["tests"]  # already in the tests column
         return {
+            "judge": json.dumps(judge, sort_keys=True),
             "prompt": [{"role": "user", "content": prompt_text(item)}],
             "tests": json.dumps(
                 [{"input": t["input"], "output": t["output"]} for t in item.get("tests") or []], ensure_ascii=False

@@ -2,12 +2,14 @@
 tampering scores 0, a hard deadline, and adapters that never raise."""
 from __future__ import annotations
 
+import io
 import json
 import time
 
 import pytest
 
 from curation.exports import base as export_base
+from curation.exports.parquet import TrlWriter
 from curation.models import Problem, SnapshotItem
 from curation.services.verification import judge_candidate
 from training_jobs.reward import (
@@ -50,8 +52,11 @@ def test_reward_agrees_with_the_verification_judge_on_real_problems(real_snapsho
             expected = judge_candidate(problem, code)
             result = score_completion(fenced(code), gt, deadline_s=60)
             assert result.score == (1.0 if expected else 0.0), (key, code[:60], result)
-            # verl's adapter gives the same score.
+            # verl's adapter, and TRL's on the TRL export's row, give the same score.
             assert compute_score(data["source"], fenced(code), gt)["score"] == result.score
+            row = TrlWriter(io.BytesIO(), {}).row({**data, "ordinal": 0})
+            columns = {k: [row[k]] for k in ("tests", "io_format", "function_name", "comparison", "judge")}
+            assert trl_reward([row["prompt"]], [[{"role": "assistant", "content": fenced(code)}]], **columns) == [result.score]
         checked += 1
     assert checked >= 3  # codecontests (stdin) and LeetCode (functional) problems
 
