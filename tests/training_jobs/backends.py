@@ -66,7 +66,22 @@ class RayHead:
         self.dashboard_port = free_port()
         self.address = f"http://127.0.0.1:{self.dashboard_port}"
 
-    def start(self, timeout: float = 360.0) -> str:
+    def start(self, timeout: float = 240.0, tries: int = 3) -> str:
+        """Start the head; on a loaded machine the raylet may give up waiting for its dashboard
+        agent (a fixed ~16 s wait inside Ray), so a failed start is cleaned up and tried again."""
+        for attempt in range(1, tries + 1):
+            try:
+                return self._start_once(timeout)
+            except (RuntimeError, subprocess.TimeoutExpired):
+                self.stop()
+                if attempt == tries:
+                    raise
+                self.temp_dir = tempfile.mkdtemp(prefix="mcray", dir="/tmp")
+                self.dashboard_port = free_port()
+                self.address = f"http://127.0.0.1:{self.dashboard_port}"
+        raise AssertionError("unreachable")
+
+    def _start_once(self, timeout: float) -> str:
         workers = free_port_range(40)
         argv = [self.ray_bin, "start", "--head", f"--port={free_port()}", "--num-cpus=2",
                 "--dashboard-host=127.0.0.1", f"--dashboard-port={self.dashboard_port}", "--include-dashboard=true",
@@ -78,15 +93,10 @@ class RayHead:
                 f"--max-worker-port={workers + 39}"]
         # A loaded 2-core machine can take longer than Ray's default 60 s to register the raylet.
         # Its agents, too, may take longer than the 16 s the raylet waits for their port files.
-        env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_raylet_start_wait_time_s": "300",
+        env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_raylet_start_wait_time_s": "120",
                "RAY_agent_register_timeout_ms": "300000"}
-        try:
-            done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env)
-        except subprocess.TimeoutExpired:
-            self.stop()
-            raise
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env)
         if done.returncode != 0:
-            self.stop()
             raise RuntimeError(f"ray start failed: {done.stdout[-2000:]} {done.stderr[-2000:]}")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -96,7 +106,6 @@ class RayHead:
             except httpx.HTTPError:
                 pass
             time.sleep(0.5)
-        self.stop()
         raise RuntimeError("the Ray dashboard did not answer")
 
     def stop(self) -> None:
