@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST, require_http
 
 from curation.roles import role_required, user_has_role
 from curation.templatetags.partials import partial_render
+from curation.views import _is_partial
 from training_jobs import selectors
 from training_jobs.forms import LaunchForm
 from training_jobs.models import TrainingRun
@@ -25,11 +26,6 @@ from training_jobs.services.runs import (
     training_run_create,
     training_run_retry,
 )
-
-
-def _is_partial(request, target: str) -> bool:
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.history_restore_request and htmx.target == target
 
 
 def _vary(response: HttpResponse) -> HttpResponse:
