@@ -22,6 +22,9 @@ TRAIN_STAMP := $(TRAIN_VENV)/.installed
 $(TRAIN_STAMP): requirements-train.lock
 	test -x $(TRAIN_VENV)/bin/python || $(PYTHON) -m venv $(TRAIN_VENV)
 	$(TRAIN_VENV)/bin/python -m pip install --quiet -r requirements-train.lock
+	# verl's package only, for checking our Hydra overrides against its own config (compose-check);
+	# training with verl needs its own environment (it pins transformers<5.11, TRL 1.16 needs newer).
+	$(TRAIN_VENV)/bin/python -m pip install --quiet --no-deps verl==0.9.1
 	touch $(TRAIN_STAMP)
 
 train-deps: $(TRAIN_STAMP)

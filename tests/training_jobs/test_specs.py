@@ -1,4 +1,6 @@
 """Launch specs: verl's Hydra overrides and the TRL config, from the recipe."""
+import json
+
 from training_jobs.specs import LaunchContext, build_command, trl, verl
 from training_jobs.specs.params import params_normalize
 
@@ -45,3 +47,25 @@ def test_trl_config_maps_the_recipe_to_grpo_config():
     assert grpo["num_generations"] == 8 and grpo["per_device_train_batch_size"] == 128
     assert grpo["gradient_accumulation_steps"] == 4 and grpo["loss_type"] == "dapo"
     assert (grpo["epsilon"], grpo["epsilon_high"], grpo["temperature"]) == (0.2, 0.28, 1.2)
+
+
+def test_verl_overrides_compose_with_verls_own_config(train_python):
+    """verl checks no types; its Hydra config at least knows every key. Composed in the training
+    environment (verl's package and hydra live there, not in the web app's)."""
+    import subprocess
+
+    from django.conf import settings
+
+    for algorithm in ("grpo", "dapo", "dr_grpo"):
+        c = ctx(algorithm=algorithm, overlong_buffer=512)
+        done = subprocess.run([train_python, "-m", "training_jobs.specs.verl", *verl.overrides(c)], capture_output=True,
+                              text=True, timeout=120, cwd=settings.BASE_DIR)
+        assert done.returncode == 0, done.stderr[-2000:]
+        composed = json.loads(done.stdout)
+        assert composed["algorithm"]["adv_estimator"] == "grpo"
+        assert composed["trainer"]["default_local_dir"] == "/out/run-1/checkpoints"
+        assert composed["reward"]["custom_reward_function"]["name"] == "compute_score"
+        assert composed["reward"]["reward_kwargs"]["overlong_buffer_cfg"]["len"] == 512
+    bad = subprocess.run([train_python, "-m", "training_jobs.specs.verl", "trainer.no_such_key=1"], capture_output=True,
+                         text=True, timeout=120, cwd=settings.BASE_DIR)
+    assert bad.returncode != 0 and "no_such_key" in bad.stderr

@@ -35,6 +35,9 @@ def overrides(ctx: LaunchContext) -> list[str]:
         "algorithm.adv_estimator=grpo",
         "algorithm.use_kl_in_reward=False",
         f"algorithm.norm_adv_by_std_in_grpo={ctx.algorithm != 'dr_grpo'}",
+        # verl 0.9 reads reward.custom_reward_function; the top-level key is the legacy one.
+        f"reward.custom_reward_function.path={ctx.repo_root}/training_jobs/reward.py",
+        "reward.custom_reward_function.name=compute_score",
         f"custom_reward_function.path={ctx.repo_root}/training_jobs/reward.py",
         "custom_reward_function.name=compute_score",
         "trainer.logger=[console,file]",
@@ -54,21 +57,40 @@ def overrides(ctx: LaunchContext) -> list[str]:
         out += ["algorithm.filter_groups.enable=True", "algorithm.filter_groups.metric=acc",
                 "algorithm.filter_groups.max_num_gen_batches=10"]
     if p["overlong_buffer"]:
-        out += ["reward_model.overlong_buffer.enable=True", f"reward_model.overlong_buffer.len={p['overlong_buffer']}"]
+        # DAPO's soft overlong penalty lives in the dapo reward manager's kwargs (new keys: "+").
+        out += ["reward.reward_manager.name=dapo",
+                "+reward.reward_kwargs.overlong_buffer_cfg.enable=True",
+                f"+reward.reward_kwargs.overlong_buffer_cfg.len={p['overlong_buffer']}",
+                "+reward.reward_kwargs.overlong_buffer_cfg.penalty_factor=1.0",
+                f"+reward.reward_kwargs.max_resp_len={p['max_response_length']}"]
     if ctx.resume_from:
         out += ["trainer.resume_mode=resume_path", f"trainer.resume_from_path={ctx.resume_from}"]
         out.remove("trainer.resume_mode=auto")
     return out
 
 
-def compose_check(override_list: list[str]) -> None:
-    """Compose verl's packaged `ppo_trainer` config with the overrides (raises on an unknown key
-    or a bad value). Needs verl and hydra installed: call it where they are (the training env)."""
+def compose_check(override_list: list[str]) -> dict:
+    """Compose verl's packaged `ppo_trainer` config with the overrides; raises (hydra's errors) on
+    an unknown key or a value of the wrong shape, returns the composed config as a dict.
+    Needs verl's package files and hydra-core, not verl's heavy imports: run it where they are."""
+    import importlib.util
     import os
 
-    import verl
     from hydra import compose, initialize_config_dir
+    from omegaconf import OmegaConf
 
-    config_dir = os.path.join(os.path.dirname(verl.__file__), "trainer", "config")
+    spec = importlib.util.find_spec("verl")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("verl is not installed here")
+    config_dir = os.path.join(list(spec.submodule_search_locations)[0], "trainer", "config")
     with initialize_config_dir(config_dir=config_dir, version_base=None):
-        compose(config_name="ppo_trainer", overrides=override_list)
+        config = compose(config_name="ppo_trainer", overrides=override_list)
+    return OmegaConf.to_container(config, resolve=False)
+
+
+if __name__ == "__main__":  # python -m training_jobs.specs.verl OVERRIDE...  (in the training env)
+    import json
+    import sys
+
+    composed = compose_check(sys.argv[1:])
+    print(json.dumps({k: composed[k] for k in ("algorithm", "trainer", "reward")}, default=str))
