@@ -20,7 +20,16 @@ class RunStatus(models.TextChoices):
 
 
 class RunRow(models.Model):
-    """Long work is a row: status, counts and progress that the UI polls and the API reports."""
+    """Long work is a row: status, counts and progress that the UI polls and the API reports.
+
+    Shared by curation's runs (imports, stages, exports) and training runs. A subclass says
+    with `emits_run_finished` whether `run_finish` announces it as the `run.finished` webhook
+    (exports announce `export.finished`, training runs `training_run.finished`, themselves).
+    """
+
+    emits_run_finished = False
+    # Statuses after which nothing changes any more; a subclass with its own states overrides it.
+    finished_statuses: tuple[str, ...] = ("succeeded", "partial", "failed")
 
     status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.PENDING, db_index=True)
     total = models.PositiveIntegerField(null=True, blank=True)
@@ -47,7 +56,7 @@ class RunRow(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL, RunStatus.FAILED)
+        return self.status in self.finished_statuses
 
 
 # --- Collection --------------------------------------------------------------------------
@@ -65,6 +74,8 @@ class Source(models.Model):
 
 
 class ImportRun(RunRow):
+    emits_run_finished = True
+
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="import_runs")
     file_path = models.CharField(max_length=1000)
     format = models.CharField(max_length=40)
@@ -297,6 +308,8 @@ class ReferenceSolution(models.Model):
 
 class StageRun(RunRow):
     """One run of a pipeline stage (process, verify, predict, measure, calibrate, select, bulk)."""
+
+    emits_run_finished = True
 
     stage = models.CharField(max_length=32, db_index=True)
     step = models.CharField(max_length=64, blank=True)

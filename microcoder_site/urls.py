@@ -8,6 +8,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/", include("accounts.urls")),
     path("api/v1/", include("curation.api.urls")),
+    path("training/", include("training_jobs.urls")),
     path("", include("curation.urls")),
 ]
 

@@ -4,6 +4,8 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
+from training_jobs import api as training_api
+
 from . import views
 from .exceptions import api_not_found
 
@@ -27,6 +29,8 @@ router.register("import-runs", views.ImportRunViewSet, basename="api-import-run"
 router.register("stage-runs", views.StageRunViewSet, basename="api-stage-run")
 router.register("webhooks", views.WebhookViewSet, basename="api-webhook")
 router.register("webhook-deliveries", views.WebhookDeliveryViewSet, basename="api-webhook-delivery")
+router.register("training-runs", training_api.TrainingRunViewSet, basename="api-training-run")
+router.register("compute-targets", training_api.ComputeTargetViewSet, basename="api-compute-target")
 
 urlpatterns = [
     path("schema/", ApiSchemaView.as_view(), name="api-schema"),
