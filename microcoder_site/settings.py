@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "curation",
     "training_jobs",
+    "evaluations",
 ]
 
 MIDDLEWARE = [

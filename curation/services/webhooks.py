@@ -25,7 +25,7 @@ from curation.services.audit import audit_event_record
 
 logger = logging.getLogger(__name__)
 
-WEBHOOK_EVENTS = ("snapshot.created", "export.finished", "run.finished")
+WEBHOOK_EVENTS = ("snapshot.created", "export.finished", "run.finished", "eval_run.finished")
 WEBHOOK_MAX_RETRIES = 5
 WEBHOOK_TIMEOUT_SECONDS = 10.0
 RESPONSE_BODY_LIMIT = 2000
