@@ -339,31 +339,9 @@ def detect_io_format(statement: str, starter_code: str = "", function_name_hint:
 # Format instructions (versioned templates: change wording by adding a version, never in place)
 # --------------------------------------------------------------------------------------------
 
-FORMAT_INSTRUCTIONS: dict[tuple[str, str], str] = {
-    (IO_STDIN, "v1"): (
-        "Write a complete Python 3 program that reads the input from standard input and writes "
-        "the answer to standard output, following the Input and Output sections exactly. "
-        "Do not print anything else (no prompts or debug output)."
-    ),
-    (IO_FUNCTIONAL, "v1"): (
-        "Complete the method `{function_name}` of class Solution in Python 3. Do not read from "
-        "standard input or print; return the result. Use this starter code:\n\n"
-        "```python\n{starter_code}\n```"
-    ),
-}
-DEFAULT_FORMAT_VERSION = "v1"
-
-
-def format_instruction(io_format: str, function_name: str = "", starter_code: str = "",
-                       version: str = DEFAULT_FORMAT_VERSION) -> str:
-    try:
-        template = FORMAT_INSTRUCTIONS[(io_format, version)]
-    except KeyError:
-        raise ValueError(f"no format instruction for ({io_format!r}, {version!r})") from None
-    starter = starter_code.rstrip() if starter_code else ""
-    if io_format == IO_FUNCTIONAL and not starter and function_name:
-        starter = f"class Solution:\n    def {function_name}(self, *args):\n        pass"
-    return template.format(function_name=function_name, starter_code=starter)
+# One source for every prompt's format instruction: the LLM prompts module (re-exported here,
+# where the normaliser stores them on each problem).
+from curation.llm.prompts import DEFAULT_FORMAT_VERSION, FORMAT_INSTRUCTIONS, format_instruction  # noqa: E402,F401
 
 
 # --------------------------------------------------------------------------------------------

@@ -20,6 +20,9 @@ from curation.difficulty import selection as selection_core
 from curation.difficulty.predictors import features as features_core
 from curation.difficulty.predictors.base import CacheKey, PredictionResult, ProblemInput
 from curation.difficulty.rubric import DEFAULT_RUBRIC, Rubric, weighted_score
+from curation.llm.client import LLMClient
+from curation.llm.conf import llm_config
+from curation.llm.prompts import problem_instruction, solve_messages
 from curation.models import (
     DIMENSIONS,
     Calibration,
@@ -33,6 +36,7 @@ from curation.models import (
     StageRun,
     TestCase,
 )
+from curation.selectors import problem_judge_spec
 from curation.services.audit import audit_event_record
 from curation.services.runs import run_progress, run_start
 from curation.services.stages import stage_executor
@@ -117,22 +121,6 @@ class DatabasePredictionCache:
     def set(self, key: CacheKey, result: PredictionResult) -> None:
         # Stored as Prediction rows by `_store_predictions`; nothing extra to keep.
         self.pending[key] = result
-
-
-def llm_config(params: dict):
-    from curation.difficulty.predictors.llm import LLMConfig
-
-    base_url = params.get("base_url") or settings.LLM_BASE_URL
-    model = params.get("model") or settings.LLM_MODEL
-    if not base_url or not model:
-        raise DifficultyError("no LLM endpoint configured: set LLM_BASE_URL and LLM_MODEL (or pass base_url/model)")
-    return LLMConfig(
-        base_url=base_url, model=model, api_key=params.get("api_key") or settings.LLM_API_KEY or "EMPTY",
-        temperature=float(params.get("temperature", settings.LLM_TEMPERATURE)),
-        max_tokens=int(params.get("max_tokens", settings.LLM_MAX_TOKENS)),
-        timeout=float(params.get("timeout", settings.LLM_TIMEOUT)),
-        concurrency=int(params.get("concurrency", settings.LLM_CONCURRENCY)),
-    )
 
 
 def _predictor(params: dict, rubric: Rubric):
@@ -289,11 +277,17 @@ def pass_rates_import(*, path: str, model: str | None = None, user=None) -> dict
     return {"results": len(results), "matched": matched, "unmatched": unmatched[:50], "measurements": len(rows)}
 
 
+def problem_solve_messages(problem: Problem) -> list[dict[str, str]]:
+    instruction = problem_instruction(problem.format_instruction, problem.io_format, problem.function_name, problem.starter_code)
+    return solve_messages(problem.title, problem.statement, instruction)
+
+
 def _measure_one(problem: Problem, answers: list[str], judge_fn) -> int:
+    spec = problem_judge_spec(problem)  # read once, judged k times
     passes = 0
     for text in answers:
         code = passrate_core.extract_code(text)
-        if code and judge_fn(problem, code):
+        if code and judge_fn(problem, code, spec=spec):
             passes += 1
     return passes
 
@@ -302,7 +296,6 @@ def _measure_one(problem: Problem, answers: list[str], judge_fn) -> int:
 def measure_execute(run: StageRun) -> None:
     """Ask a reference model for k solutions per sampled problem, judge them, store the passes."""
     from curation.services.verification import judge_candidate
-    from curation.services.llm_solutions import request_solutions
 
     params = run.params
     k = int(params.get("k", 4))
@@ -317,22 +310,23 @@ def measure_execute(run: StageRun) -> None:
         problems = sorted(random.Random(int(params.get("seed", 0))).sample(problems, int(sample_size)), key=lambda p: p.pk)
     run_start(run, total=len(problems))
     counts = {"problems": 0, "samples": 0, "passes": 0}
-    usage_total = {"prompt_tokens": 0, "completion_tokens": 0}
+    client = LLMClient(config)
     for start in range(0, len(problems), 16):
         chunk = problems[start:start + 16]
-        answers, usage = request_solutions(chunk, config, k)
-        usage_total["prompt_tokens"] += usage["prompt_tokens"]
-        usage_total["completion_tokens"] += usage["completion_tokens"]
+        # Sampling needs spread: at least temperature 0.7 and room for a whole program.
+        samples = client.sample([problem_solve_messages(p) for p in chunk], k,
+                                temperature=max(config.temperature, 0.7), max_tokens=max(config.max_tokens, 2048))
         rows = []
-        for problem in chunk:
-            texts = answers.get(problem.pk, [])
+        for problem, row in zip(chunk, samples):
+            texts = [s.text for s in row if not s.error]
             passes = _measure_one(problem, texts, judge_candidate)
             rows.append(PassRateMeasurement(problem=problem, stage_run=run, model=config.model, samples=len(texts), passes=passes))
             counts["problems"] += 1
             counts["samples"] += len(texts)
             counts["passes"] += passes
         PassRateMeasurement.objects.bulk_create(rows)
-        run_progress(run, done=run.done + len(chunk), **usage_total)
+        run_progress(run, done=run.done + len(chunk), prompt_tokens=client.usage.prompt_tokens,
+                     completion_tokens=client.usage.completion_tokens)
         StageRun.objects.filter(pk=run.pk).update(counts=counts)
     run.counts = counts
     run.save(update_fields=["counts"])

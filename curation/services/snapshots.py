@@ -28,6 +28,7 @@ from curation.models import (
     SnapshotItem,
     TestCase,
 )
+from curation.selectors import problem_judge_spec
 from curation.services.audit import audit_event_record
 
 FREEZE_BATCH_SIZE = 500
@@ -50,7 +51,10 @@ def problem_key(source_name: str, external_id: str) -> str:
 
 
 def problem_freeze(problem: Problem, tests: Iterable[dict], solutions: Iterable[dict]) -> dict[str, Any]:
-    """The frozen version of one problem: the facts a training run and an export need."""
+    """The frozen version of one problem: the facts a training run and an export need, and the
+    whole judge spec (`judge`), so the reward and evaluation judge it as verification did."""
+    tests = list(tests)
+    spec = problem_judge_spec(problem, [(t["input"], t["output"]) for t in tests])
     return {
         "problem_key": problem_key(problem.source.name, problem.external_id),
         "source": problem.source.name,
@@ -84,6 +88,7 @@ def problem_freeze(problem: Problem, tests: Iterable[dict], solutions: Iterable[
         "verification_status": problem.verification_status,
         "content_hash": problem.content_hash,
         "problem_version": problem.version,
+        "judge": spec.to_dict(),
     }
 
 
