@@ -24,8 +24,10 @@ from django.db.models import Count, Q, Sum
 
 from curation.exports.livecodebench import lcb_difficulty
 from curation.judge.sandbox import SandboxConfig
-from curation.judge.spec import MAX_TIME_LIMIT_S, JudgeSpec
+from curation.llm.client import LLMClient
+from curation.judge.spec import JudgeSpec
 from curation.models import Problem, RunStatus
+from curation.selectors import problem_judge_spec
 from curation.services.audit import audit_event_record
 from curation.services.runs import run_finish, run_progress, run_start
 
@@ -38,7 +40,6 @@ logger = logging.getLogger(__name__)
 MAX_SAMPLES = 200
 MAX_CONCURRENCY = 256
 WRITE_EVERY_S = 0.5
-DEFAULT_TIME_LIMIT_S = 6.0
 
 
 class EvalInputError(ValueError):
@@ -51,24 +52,6 @@ class EvalInputError(ValueError):
 
 
 # --- what a problem is judged with --------------------------------------------------------------
-def judge_spec_for(problem: Problem) -> JudgeSpec:
-    """The problem's judge spec: its training tests, comparison rule, limits and entry point —
-    what verification judges references with. (To be swapped for the project's spec builder
-    once it lands on main, so evaluation, verification and the reward share one function.)"""
-    tests = tuple(problem.tests.filter(is_training=True).order_by("ordinal").values_list("input", "output"))
-    functional = problem.io_format == "functional"
-    time_s = problem.time_limit_ms / 1000 if problem.time_limit_ms else DEFAULT_TIME_LIMIT_S
-    return JudgeSpec(
-        io_format=problem.io_format,
-        comparison=problem.comparison or {"mode": "tokens"},
-        time_limit_s=min(MAX_TIME_LIMIT_S, max(0.1, time_s)),
-        memory_limit_mb=max(256, min(8192, problem.memory_limit_mb or 512)),
-        tests=tests,
-        entry_point=((problem.extra or {}).get("entry_point") or problem.function_name) if functional else None,
-        prelude=(problem.extra or {}).get("prompt") if functional else None,
-    )
-
-
 def problem_groups(problem: Problem) -> dict[str, str]:
     """The breakdown groups of a problem: the benchmark's label (mapped to easy/medium/hard the
     way our LiveCodeBench export maps it), our bucket, platform and contest month."""
@@ -168,6 +151,7 @@ def _materialize(run: EvalRun) -> None:
     if run.problems.exists():
         return
     problems = list(benchmark_problems(benchmark_name=run.benchmark_name, date_from=run.date_from, date_to=run.date_to))
+    # The client's own key: (model, messages, sample index, sampling params).
     sampling = {"temperature": run.temperature, "top_p": run.top_p, "max_tokens": run.max_tokens}
     with transaction.atomic():
         eps = EvalProblem.objects.bulk_create([
@@ -206,12 +190,13 @@ def _reuse_cached(run: EvalRun) -> int:
     return len(updates)
 
 
-def _endpoint(run: EvalRun) -> pipeline.Endpoint:
-    return pipeline.Endpoint(
-        base_url=run.base_url, model=run.model_name, api_key=getattr(settings, "LLM_API_KEY", "") or "none",
-        temperature=run.temperature, top_p=run.top_p, max_tokens=run.max_tokens, timeout_s=run.request_timeout_s,
-        concurrency=run.concurrency,
-    )
+def eval_llm_client(run: EvalRun) -> LLMClient:
+    """The project's LLM client for this run's endpoint and sampling parameters."""
+    return LLMClient(pipeline.llm_config({
+        "base_url": run.base_url, "model": run.model_name, "api_key": settings.LLM_API_KEY,
+        "temperature": run.temperature, "max_tokens": run.max_tokens, "timeout": run.request_timeout_s,
+        "concurrency": run.concurrency,
+    }))
 
 
 def eval_run_execute(run_id: int, *, client=None) -> EvalRun:
@@ -229,7 +214,8 @@ def eval_run_execute(run_id: int, *, client=None) -> EvalRun:
         if ep.problem is None:
             continue
         try:
-            specs[ep.pk] = judge_spec_for(ep.problem)
+            # The one spec verification and the training reward judge this problem with.
+            specs[ep.pk] = problem_judge_spec(ep.problem)
         except ValueError as exc:
             errors.append({"record": ep.question_id, "field": getattr(exc, "field", "judge_spec"), "message": str(exc)})
     jobs = []
@@ -253,10 +239,9 @@ def eval_run_execute(run_id: int, *, client=None) -> EvalRun:
 
     def work() -> None:
         try:
-            pipeline.run_pipeline(jobs, specs, _endpoint(run), emit=events.put,
+            pipeline.run_pipeline(jobs, specs, client or eval_llm_client(run), emit=events.put, top_p=run.top_p,
                                   judge_workers=settings.VERIFY_PARALLELISM,
-                                  sandbox_config=SandboxConfig(allow_unsandboxed=settings.JUDGE_ALLOW_UNSANDBOXED),
-                                  client=client)
+                                  sandbox_config=SandboxConfig(allow_unsandboxed=settings.JUDGE_ALLOW_UNSANDBOXED))
         except BaseException as exc:  # noqa: BLE001 - reported on the run
             crash.append(exc)
         finally:

@@ -42,7 +42,7 @@ def test_pass_at_k_and_breakdowns_match_hand_values(bench, users, server, django
     assert run.problem_count == 5 and run.total == 20 and run.done == 20
     assert run.samples_failed == 1
     assert [e["record"].split()[0] for e in run.errors] == ["h2"]
-    assert "BadRequestError" in run.errors[0]["message"]
+    assert "bad request (400)" in run.errors[0]["message"]
     eps = {ep.question_id: (ep.n, ep.c) for ep in run.problems.all()}
     assert eps == {"e1": (4, 4), "e2": (4, 1), "m1": (4, 2), "h1": (4, 0), "h2": (3, 3)}
     verdicts = {(s.eval_problem.question_id, s.verdict) for s in EvalSample.objects.filter(run=run)}
@@ -69,7 +69,7 @@ def test_pass_at_k_and_breakdowns_match_hand_values(bench, users, server, django
     assert by["platform"]["atcoder"]["problems"] == 1
     # Every request carried the sampling parameters; faults were retried (Retry-After honoured).
     solve = [r for r in server.requests if r.kind == "solve"]
-    assert all(r.body["temperature"] == 0.8 and r.body["n"] == 1 for r in solve)
+    assert all(r.body["temperature"] == 0.8 and r.body["top_p"] == 0.95 and r.body.get("n", 1) == 1 for r in solve)
     assert sum(1 for r in solve if r.fault) == 5
     assert not any("(old)" in r.text or "(train)" in r.text for r in solve)
     # eval_run.finished goes out after commit.
