@@ -68,3 +68,42 @@ def eval_compare(runs: list[EvalRun]) -> dict:
         cmp["run"] = other.pk
         out.append(cmp)
     return {"base": runs[0].pk, "others": out}
+
+
+def compare_chart(runs: list[EvalRun], comparison: dict) -> dict:
+    """pass@1 by benchmark label per run, and each run's delta against the base with its interval
+    (drawn as a floating bar from low to high)."""
+    labels = ["overall"] + sorted({g for r in runs for g in ((r.summary or {}).get("by", {}).get("label") or {})})
+
+    def value(run: EvalRun, group: str):
+        summary = run.summary or {}
+        block = summary.get("overall", {}) if group == "overall" else summary.get("by", {}).get("label", {}).get(group, {})
+        return block.get("pass@1", {}).get("value")
+
+    deltas = []
+    for cmp in comparison["others"]:
+        rows = [cmp["overall"].get("pass@1")] + [cmp["by"].get("label", {}).get(g, {}).get("pass@1") for g in labels[1:]]
+        deltas.append({"run": cmp["run"], "delta": [r["delta"] if r else None for r in rows],
+                       "interval": [[r["low"], r["high"]] if r else None for r in rows]})
+    return {"groups": labels, "runs": [{"id": r.pk, "label": r.label, "pass1": [value(r, g) for g in labels]} for r in runs],
+            "deltas": deltas}
+
+
+def summary_table(run: EvalRun, ks_shown: int = 5) -> dict:
+    """Rows for the results table: overall, then every group of every dimension, each with
+    pass@k (value, low, high) for the first few k (all of them are in the API)."""
+    summary = run.summary or {}
+    all_ks = summary.get("ks") or []
+    ks = all_ks[:ks_shown] + ([all_ks[-1]] if len(all_ks) > ks_shown else [])
+
+    def cells(block: dict) -> list:
+        return [block.get(f"pass@{k}") for k in ks]
+
+    rows = []
+    if summary.get("overall"):
+        rows.append({"dimension": "all", "group": "all problems", "problems": summary["overall"]["problems"],
+                     "cells": cells(summary["overall"])})
+    for dim, groups in (summary.get("by") or {}).items():
+        for group, block in groups.items():
+            rows.append({"dimension": dim, "group": group, "problems": block["problems"], "cells": cells(block)})
+    return {"ks": ks, "rows": rows}

@@ -6,6 +6,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("api/v1/", include("evaluations.api_urls")),
     path("api/v1/", include("curation.api.urls")),
+    path("evaluations/", include("evaluations.urls")),
     path("", include("curation.urls")),
 ]
