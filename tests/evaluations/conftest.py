@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from tests.api.conftest import make_problem, users  # noqa: F401 - fixtures re-exported
+from tests.api.conftest import api, make_problem, users  # noqa: F401 - fixtures re-exported
 from tests.fixtures.openai_server import OpenAITestServer
 
 RIGHT = "Sure.\n```python\na, b = map(int, input().split())\nprint(a + b)\n```\n"
