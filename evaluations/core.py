@@ -25,6 +25,12 @@ FENCE_LANGUAGES = {
 }
 
 BREAKDOWN_DIMENSIONS = ("label", "bucket", "platform", "month")
+DIFFICULTY_ORDER = {"easy": 0, "medium": 1, "hard": 2}
+
+
+def group_order(group: str) -> tuple:
+    """Difficulty groups easy → medium → hard, then the rest alphabetically, "unknown" last."""
+    return (group == "unknown", DIFFICULTY_ORDER.get(group, 3), group)
 DEFAULT_BOOTSTRAP = 1000
 DEFAULT_SEED = 20260307
 
@@ -147,7 +153,7 @@ def summarize(results: Sequence[ProblemResult], ks: Iterable[int] | None = None,
         groups: dict[str, list[ProblemResult]] = defaultdict(list)
         for r in results:
             groups[r.groups.get(dim) or "unknown"].append(r)
-        by[dim] = {g: block(rows) for g, rows in sorted(groups.items())}
+        by[dim] = {g: block(groups[g]) for g in sorted(groups, key=group_order)}
     return {"ks": ks, "overall": block(results), "by": by}
 
 
@@ -182,7 +188,7 @@ def compare(base: Sequence[ProblemResult], other: Sequence[ProblemResult], ks: I
         groups: dict[str, list[str]] = defaultdict(list)
         for key in common:
             groups[a[key].groups.get(dim) or "unknown"].append(key)
-        by[dim] = {g: block(keys) for g, keys in sorted(groups.items())}
+        by[dim] = {g: block(groups[g]) for g in sorted(groups, key=group_order)}
     gained = [key for key in common if a[key].c == 0 and b[key].c > 0]
     lost = [key for key in common if a[key].c > 0 and b[key].c == 0]
     return {

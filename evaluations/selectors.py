@@ -73,7 +73,8 @@ def eval_compare(runs: list[EvalRun]) -> dict:
 def compare_chart(runs: list[EvalRun], comparison: dict) -> dict:
     """pass@1 by benchmark label per run, and each run's delta against the base with its interval
     (drawn as a floating bar from low to high)."""
-    labels = ["overall"] + sorted({g for r in runs for g in ((r.summary or {}).get("by", {}).get("label") or {})})
+    labels = ["overall"] + sorted({g for r in runs for g in ((r.summary or {}).get("by", {}).get("label") or {})},
+                                  key=core.group_order)
 
     def value(run: EvalRun, group: str):
         summary = run.summary or {}
