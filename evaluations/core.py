@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import json
 import math
-import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
+
+import numpy as np
 
 # Fence info strings we can judge, mapped to the judge's language names. A block tagged with any
 # other language (```java) is a "wrong language" answer: it is stored and counted as failed.
@@ -107,6 +108,11 @@ def _mean(values: Sequence[float]) -> float:
     return sum(values) / len(values) if values else float("nan")
 
 
+def _bootstrap_indices(m: int, resamples: int, seed: int):
+    """Which problems each bootstrap resample draws (resamples × m), the same for a seed."""
+    return np.random.default_rng(seed).integers(0, m, size=(resamples, m))
+
+
 def bootstrap_interval(values: Sequence[float], *, resamples: int = DEFAULT_BOOTSTRAP, seed: int = DEFAULT_SEED,
                        level: float = 0.95) -> tuple[float, float]:
     """Percentile bootstrap interval of the mean, resampling problems with replacement.
@@ -115,19 +121,18 @@ def bootstrap_interval(values: Sequence[float], *, resamples: int = DEFAULT_BOOT
     if m == 0:
         return (float("nan"), float("nan"))
     if m == 1:
-        return (values[0], values[0])
-    rng = random.Random(seed)
-    means = sorted(sum(values[rng.randrange(m)] for _ in range(m)) / m for _ in range(resamples))
+        return (float(values[0]), float(values[0]))
+    means = np.sort(np.asarray(values, dtype=float)[_bootstrap_indices(m, resamples, seed)].mean(axis=1))
     lo_i = int(math.floor((1 - level) / 2 * (resamples - 1)))
     hi_i = int(math.ceil((1 + level) / 2 * (resamples - 1)))
-    return (means[lo_i], means[hi_i])
+    return (float(means[lo_i]), float(means[hi_i]))
 
 
 def score(results: Sequence[ProblemResult], k: int, *, resamples: int = DEFAULT_BOOTSTRAP,
           seed: int = DEFAULT_SEED) -> dict[str, Any]:
     values = [r.pass_at(k) for r in results]
     lo, hi = bootstrap_interval(values, resamples=resamples, seed=seed)
-    return {"value": _mean(values), "low": lo, "high": hi, "problems": len(values)}
+    return {"value": float(_mean(values)), "low": lo, "high": hi, "problems": len(values)}
 
 
 def summarize(results: Sequence[ProblemResult], ks: Iterable[int] | None = None, *,
