@@ -3,6 +3,8 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Development: `make run`/`make test` turn DEBUG on (the settings default is off, for production).
+export DEBUG ?= 1
 
 .PHONY: run test deps migrate demo lock clean
 

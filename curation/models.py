@@ -1,6 +1,8 @@
 """The domain tables. Filterable facts are typed, indexed columns — not keys inside JSON."""
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -73,6 +75,31 @@ class ImportRun(RunRow):
 
     def __str__(self) -> str:
         return f"ImportRun #{self.pk} {self.format} {self.file_path}"
+
+    # What viewers see: the file's name, not where it lies on the server (the upload folder, the
+    # project's path, the user's home). Operators keep the full path in the admin and the CLI.
+    @property
+    def file_name(self) -> str:
+        return self.file_path.replace("\\", "/").rsplit("/", 1)[-1]
+
+    def _without_server_paths(self, text) -> str:
+        text = str(text or "")
+        folder = self.file_path.replace("\\", "/").rsplit("/", 1)[0] + "/" if "/" in self.file_path else ""
+        roots = {folder, str(settings.BASE_DIR) + "/", str(getattr(settings, "VAR_DIR", "")) + "/"}
+        for root in sorted((r for r in roots if len(r) > 1), key=len, reverse=True):
+            text = text.replace(root, "")
+        return re.sub(r"(?<![\w.])/(?:[\w.@+-]+/)+", "", text)  # any other absolute folder
+
+    def public_errors(self) -> list[dict]:
+        return [
+            {**e, "file": self._without_server_paths(e.get("file")), "message": self._without_server_paths(e.get("message"))}
+            if isinstance(e, dict) else e
+            for e in (self.errors or [])
+        ]
+
+    @property
+    def public_message(self) -> str:
+        return self._without_server_paths(self.message)
 
     def summary(self) -> dict:
         return {
@@ -163,6 +190,9 @@ class Problem(models.Model):
         max_length=16, choices=ProcessStatus.choices, default=ProcessStatus.PENDING, db_index=True
     )
     process_reasons = models.JSONField(default=list, blank=True)
+    # The last failure of each stage on this problem ({stage: {"message", "run"}}), so one bad
+    # problem is visible on itself while its run goes on; cleared when the stage next succeeds.
+    stage_errors = models.JSONField(default=dict, blank=True)
     normalized_hash = models.CharField(max_length=64, blank=True)
     verification_status = models.CharField(
         max_length=24, choices=VerificationStatus.choices, default=VerificationStatus.UNVERIFIED, db_index=True
@@ -236,6 +266,8 @@ class TestCase(models.Model):
     input = models.TextField(blank=True)
     output = models.TextField(blank=True)
     kind = models.CharField(max_length=12, choices=TestKind.choices, default=TestKind.HIDDEN)
+    # Test group of a scored problem (Kattis `data/secret/<group>/`, subtasks); "" when none.
+    group = models.CharField(max_length=100, blank=True, default="")
     size_bytes = models.PositiveIntegerField(default=0)
     # Chosen for training and verification by the test-hygiene step (cap per problem).
     is_training = models.BooleanField(default=True)
@@ -332,6 +364,41 @@ class Verdict(models.Model):
     time_ms = models.FloatField(null=True, blank=True)
     memory_kb = models.PositiveIntegerField(null=True, blank=True)
     diff = models.TextField(blank=True)
+
+
+class CheckerOrigin(models.TextChoices):
+    LLM = "llm", "synthesised by an LLM"
+    CURATOR = "curator", "written or edited by a curator"
+
+
+class CheckerStatus(models.TextChoices):
+    VALID = "valid", "passed the sandbox validation"
+    REJECTED = "rejected", "failed the sandbox validation"
+    APPROVED = "approved", "approved: the problem's comparison rule"
+    SUPERSEDED = "superseded", "replaced by a later approval"
+
+
+class CheckerCandidate(models.Model):
+    """A checker program proposed for a problem that accepts many answers, with the outcome of its
+    sandbox validation (accepts every valid answer, rejects mutated ones). Approving one makes it
+    the problem's comparison rule and re-runs verification."""
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="checker_candidates")
+    source = models.TextField()
+    origin = models.CharField(max_length=16, choices=CheckerOrigin.choices)
+    status = models.CharField(max_length=16, choices=CheckerStatus.choices, db_index=True)
+    reason = models.TextField(blank=True)
+    validation = models.JSONField(default=dict, blank=True)
+    model = models.CharField(max_length=200, blank=True)
+    prompt_version = models.CharField(max_length=32, blank=True)
+    stage_run = models.ForeignKey(StageRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
 
 
 # --- Difficulty -------------------------------------------------------------------------

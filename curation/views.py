@@ -19,7 +19,7 @@ from django.utils.text import get_valid_filename
 from django.views.decorators.http import require_GET, require_POST
 
 from curation import selectors
-from curation.forms import BulkActionForm, ReviewForm, SavedViewForm, StageStartForm, UploadForm, PIPELINE_STAGES
+from curation.forms import BulkActionForm, ReviewForm, SavedViewForm, StageStartForm, UploadForm
 from curation.models import DIMENSIONS, ImportRun, Problem, ReviewStatus, StageRun
 from curation.roles import role_required, user_has_role
 from curation.services import bulk as bulk_services
@@ -405,13 +405,14 @@ def dashboard(request):
 
 def _pipeline_context(request, upload_form=None) -> dict:
     from curation.collect import available_formats
-    from curation.services.stages import available_stages
+    from curation.pipeline import BY_NAME, pipeline_page_stages
 
     formats = sorted(available_formats())
     return {
         "upload_form": upload_form or UploadForm(formats=formats),
         "formats": formats,
-        "stages": [{"name": s, "available": s in available_stages()} for s in PIPELINE_STAGES],
+        "stages": [{"name": s.name, "label": s.label, "queue": s.queue, "command": s.command,
+                    "needs": [BY_NAME[p].label for p in s.prerequisites]} for s in pipeline_page_stages()],
         "jobs": selectors.jobs_recent(),
     }
 
@@ -453,18 +454,14 @@ def pipeline_import(request):
 @require_POST
 @role_required("admin")
 def pipeline_stage(request):
-    from curation.services.stages import UnknownStageError, stage_run_start
+    from curation.services.stages import stage_run_start
 
     form = StageStartForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Unknown stage.")
         return redirect("curation:pipeline")
     stage = form.cleaned_data["stage"]
-    try:
-        run = stage_run_start(stage=stage, user=request.user)
-    except UnknownStageError:
-        messages.error(request, f"The {stage} stage is not available yet (it is not registered), so it cannot be started.")
-        return redirect("curation:pipeline")
+    run = stage_run_start(stage=stage, user=request.user)
     messages.success(request, f"Started {stage} run #{run.pk}.")
     return redirect("curation:stage_run_detail", run_id=run.pk)
 

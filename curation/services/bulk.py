@@ -100,7 +100,7 @@ def bulk_action_start(
         )
         from curation.tasks.bulk import bulk_action_task
 
-        transaction.on_commit(lambda: bulk_action_task.apply_async(args=[run.pk], queue="default"))
+        transaction.on_commit(lambda: bulk_action_task.delay(run.pk))
     return run
 
 

@@ -34,8 +34,7 @@ from curation.judge.languages import LANGUAGES
 from curation.models import Problem, StageRun, VerificationRun, VerificationStatus
 from curation.models import Verdict as VerdictRow
 from curation.selectors import problem_judge_spec, problem_training_tests
-from curation.services.runs import run_progress, run_start
-from curation.services.stages import stage_executor
+from curation.services.runs import ProblemFailures, run_progress, run_start
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +53,7 @@ ANY_ANSWER = re.compile(
 
 
 def sandbox_config() -> SandboxConfig:
-    return SandboxConfig(allow_unsandboxed=settings.JUDGE_ALLOW_UNSANDBOXED)
+    return SandboxConfig(allow_unsandboxed=settings.JUDGE_ALLOW_UNSANDBOXED, python_path=settings.JUDGE_PYTHON)
 
 
 @dataclass
@@ -116,6 +115,17 @@ def run_job(job: ProblemJob, config: SandboxConfig) -> ProblemJob:
                 trial.relaxed_from = job.comparison
                 return trial
     return job
+
+
+def _run_job_guarded(job: ProblemJob, config: SandboxConfig) -> ProblemJob:
+    """run_job, but a judge bug on one problem becomes that problem's `error` outcome instead of
+    an exception that would end the pool's map (and the run) for the whole batch."""
+    try:
+        return run_job(job, config)
+    except Exception as exc:  # noqa: BLE001
+        logger.exception("verification of problem %s failed", job.problem_id)
+        return ProblemJob(job.problem_id, job.spec, job.limits, job.test_ids, job.solutions,
+                          error=f"{type(exc).__name__}: {exc}")
 
 
 def _failures(report: JudgeReport) -> int:
@@ -195,7 +205,6 @@ def problem_verify(problem: Problem, *, run: StageRun | None = None) -> str:
     return _store(run, problem, run_job(problem_job(problem), sandbox_config()))
 
 
-@stage_executor("verify", queue="sandbox")
 def verify_execute(run: StageRun) -> None:
     ids = run.params.get("problem_ids")
     qs = Problem.objects.order_by("pk")
@@ -204,6 +213,8 @@ def verify_execute(run: StageRun) -> None:
     run_start(run, total=qs.count())
     config = sandbox_config()
     counts: dict[str, int] = {}
+    run.counts = counts
+    failures = ProblemFailures(run, "verify")
     parallel = int(run.params.get("parallel") or getattr(settings, "VERIFY_PARALLELISM", 2))
     last = 0
     with ThreadPoolExecutor(max_workers=parallel) as pool:
@@ -212,11 +223,17 @@ def verify_execute(run: StageRun) -> None:
             if not batch:
                 break
             last = batch[-1].pk
-            jobs = [problem_job(p) for p in batch]
+            prepared = [(p, failures.attempt(p.pk, problem_job, p)) for p in batch]
+            prepared = [(p, job) for p, (ok, job) in prepared if ok]
             # Judging happens in sandboxed subprocesses; threads only wait for them.
-            for problem, job in zip(batch, pool.map(lambda j: run_job(j, config), jobs)):
-                status = _store(run, problem, job)
-                counts[status] = counts.get(status, 0) + 1
+            judged = pool.map(lambda j: _run_job_guarded(j, config), [job for _p, job in prepared])
+            stored = []
+            for (problem, _job), job in zip(prepared, judged):
+                ok, status = failures.attempt(problem.pk, _store, run, problem, job)
+                if ok:
+                    counts[status] = counts.get(status, 0) + 1
+                    stored.append(problem.pk)
+            failures.clear(stored)
             StageRun.objects.filter(pk=run.pk).update(counts=counts)
             run_progress(run, done=run.done + len(batch))
     run.counts = counts
