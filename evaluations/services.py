@@ -90,8 +90,9 @@ def _number(value, field_name: str, lo: float, hi: float, *, integer: bool = Fal
 def eval_run_create(*, user, model_name: str, base_url: str, benchmark_name: str = "", date_from=None, date_to=None,
                     n_samples: int = 1, temperature: float = 0.2, top_p: float = 0.95, max_tokens: int = 2048,
                     concurrency: int = 16, request_timeout_s: float = 120.0, prompts: dict | None = None,
-                    name: str = "") -> EvalRun:
-    """Validate, make the pending run (one transaction, one audit row); the task runs after commit."""
+                    name: str = "", enqueue: bool = True) -> EvalRun:
+    """Validate, make the pending run (one transaction, one audit row); the task runs after commit
+    (`enqueue=False`: the caller runs `eval_run_execute` itself, as `evaluate --sync` does)."""
     if not (model_name or "").strip():
         raise EvalInputError("model_name", "required")
     if not (base_url or "").startswith(("http://", "https://")):
@@ -124,7 +125,8 @@ def eval_run_create(*, user, model_name: str, base_url: str, benchmark_name: str
             "model": run.model_name, "base_url": run.base_url, "benchmark": benchmark_name, "problems": count,
             "date_from": str(date_from or ""), "date_to": str(date_to or ""), "n_samples": n_samples,
         })
-        eval_run_enqueue(run)
+        if enqueue:
+            eval_run_enqueue(run)
     return run
 
 

@@ -126,3 +126,27 @@ def test_lcb_interchange_both_ways(bench, users, server, django_capture_on_commi
     # only m1 differs: our judge passed the C++ answer, the stand-in grading above did not
     assert cmp["overall"]["pass@1"]["delta"] == pytest.approx(-0.25 / 5)
     assert len(custom[4]["code_list"]) == 3  # h2's unanswered sample is not sent for grading
+
+
+def test_evaluate_command(bench, users, server, tmp_path):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+    from io import StringIO
+
+    out = StringIO()
+    call_command("evaluate", "--base-url", server.url, "--model", "test-model", "--benchmark", "lcb-v6",
+                 "--from", "2024-09-01", "--to", "2024-09-30", "-n", "2", "--sync", "--json", stdout=out)
+    payload = json.loads(out.getvalue())
+    assert payload["status"] == "succeeded" and payload["problems"] == 2
+    # e1 2/2, e2 1/2 (right then wrong)
+    assert payload["pass_at_k"]["pass@1"] == pytest.approx((1 + 0.5) / 2)
+    custom = StringIO()
+    call_command("evaluate", "--lcb-custom-input", str(payload["id"]), stdout=custom)
+    rows = json.loads(custom.getvalue())
+    graded = tmp_path / "eval_all.json"
+    graded.write_text(json.dumps([{"question_id": r["question_id"], "graded_list": [True] * len(r["code_list"])} for r in rows]))
+    imported = StringIO()
+    call_command("evaluate", "--import-lcb", str(graded), "--model", "lcb", stdout=imported)
+    assert "pass@1: 1.0000" in imported.getvalue()
+    with pytest.raises(CommandError, match="n_samples"):
+        call_command("evaluate", "--base-url", server.url, "--model", "m", "-n", "0", "--sync")
