@@ -38,7 +38,7 @@ from curation.services.audit import audit_event_record
 
 logger = logging.getLogger(__name__)
 
-WEBHOOK_EVENTS = ("snapshot.created", "export.finished", "run.finished", "training_run.finished")
+WEBHOOK_EVENTS = ("snapshot.created", "export.finished", "run.finished", "training_run.finished", "eval_run.finished")
 WEBHOOK_MAX_RETRIES = 5
 WEBHOOK_TIMEOUT_SECONDS = 10.0
 # Only a short excerpt of the receiver's answer is kept: enough to debug a failing receiver,
