@@ -1,6 +1,7 @@
 from django.urls import path
 
 from curation import views
+from curation import workbench_views
 
 app_name = "curation"
 
@@ -24,4 +25,11 @@ urlpatterns = [
     path("pipeline/", views.pipeline, name="pipeline"),
     path("pipeline/import/", views.pipeline_import, name="pipeline_import"),
     path("pipeline/stage/", views.pipeline_stage, name="pipeline_stage"),
+    path("calibration/", workbench_views.calibration_workbench, name="calibration"),
+    path("calibration/save/", workbench_views.calibration_save, name="calibration_save"),
+    path("calibration/diff/", workbench_views.calibration_diff, name="calibration_diff"),
+    path("calibration/<int:calibration_id>/activate/", workbench_views.calibration_activate, name="calibration_activate"),
+    path("selection/", workbench_views.selection_page, name="selection"),
+    path("selection/apply/", workbench_views.selection_apply, name="selection_apply"),
+    path("selection/<int:selection_id>/snapshot/", workbench_views.selection_snapshot, name="selection_snapshot"),
 ]

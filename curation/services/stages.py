@@ -38,6 +38,7 @@ def stage_executor(stage: str, *, queue: str = "default"):
 def _load_executors() -> None:
     # The stage modules register themselves on import.
     from curation.services import processing, verification, difficulty  # noqa: F401
+    from curation.services import calibration_versions, selection_versions  # noqa: F401
 
 
 def available_stages() -> list[str]:
