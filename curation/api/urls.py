@@ -3,7 +3,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-from . import views
+from . import views, workbench
 from .exceptions import api_not_found
 
 
@@ -26,11 +26,13 @@ router.register("import-runs", views.ImportRunViewSet, basename="api-import-run"
 router.register("stage-runs", views.StageRunViewSet, basename="api-stage-run")
 router.register("webhooks", views.WebhookViewSet, basename="api-webhook")
 router.register("webhook-deliveries", views.WebhookDeliveryViewSet, basename="api-webhook-delivery")
+router.register("calibrations", workbench.CalibrationViewSet, basename="api-calibration")
 
 urlpatterns = [
     path("schema/", ApiSchemaView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("auth/token/", views.AuthTokenView.as_view(), name="api-auth-token"),
+    path("selection-previews/", workbench.SelectionPreviewView.as_view(), name="api-selection-preview"),
     *router.urls,
     # Anything else under /api/v1/ is a JSON 404, not Django's HTML page.
     re_path(r"^(?P<path>[\s\S]*)$", api_not_found),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from curation.models import (
+    Calibration,
     DifficultyRubric,
     ImportRun,
     Prediction,
@@ -35,7 +36,9 @@ def seed_everything(users, problems) -> dict[str, int]:
     export = export_execute(export_create(snapshot=snapshot, format="parquet", user=users["curator"]).pk)
     webhook = Webhook.objects.create(url="http://127.0.0.1:9/h", secret=webhook_secret_generate(), events=["*"])
     delivery = WebhookDelivery.objects.create(webhook=webhook, event="run.finished", message_id="msg_1", payload={"a": 1})
+    calibration = Calibration.objects.create(version="seeded", rubric=rubric, weights=rubric.weights, fitted={"method": "isotonic"})
     return {
+        "calibrations": calibration.pk,
         "problems": p.pk,
         "tests": p.tests.first().pk,
         "solutions": p.solutions.first().pk,
