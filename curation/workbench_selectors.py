@@ -11,6 +11,7 @@ import threading
 from typing import Any
 
 import numpy as np
+from django.db import connection
 from django.db.models import Count, Max, Sum
 
 from curation.difficulty import workbench as wb
@@ -32,12 +33,13 @@ _cache: dict[str, Any] = {}
 
 
 def data_signature() -> tuple:
-    """Changes whenever the evidence or the pool can have changed: problems added or removed or
-    edited (reviews save `updated_at`), new predictions (they rewrite the scores), new pass-rate
-    measurements, new reviews."""
-    p = Problem.objects.aggregate(n=Count("id"), t=Max("updated_at"), m=Max("id"))
+    """Changes whenever the evidence or the pool can have changed: problems added or edited
+    (reviews save `updated_at`), new predictions (they rewrite the scores), new or removed pass-rate
+    measurements, new reviews. Index-only maxima, no COUNT over the problem table: this runs on
+    every what-if. (A problem deleted outright stays in the cached pool until the next change.)"""
+    p = Problem.objects.aggregate(t=Max("updated_at"), m=Max("id"))
     return (
-        p["n"], p["m"], str(p["t"]),
+        p["m"], str(p["t"]),
         Prediction.objects.aggregate(m=Max("id"))["m"],
         tuple(PassRateMeasurement.objects.aggregate(m=Max("id"), n=Count("id")).values()),
         Review.objects.aggregate(m=Max("id"))["m"],
@@ -89,10 +91,12 @@ def _load_evidence() -> wb.Evidence:
 
 
 def _load_pool() -> wb.Pool:
-    rows = list(
-        Problem.objects.filter(**{f"{f}__isnull": False for f in SCORE_FIELDS}).order_by("id")
-        .values_list("id", *SCORE_FIELDS)
-    )
+    # A bare cursor: 100k rows of six numbers, without a model or tuple layer per row.
+    qs = Problem.objects.filter(**{f"{f}__isnull": False for f in SCORE_FIELDS}).order_by("id").values_list("id", *SCORE_FIELDS)
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        rows = cur.fetchall()
     arr = np.array(rows, dtype=float).reshape(len(rows), 6)
     return wb.Pool(ids=arr[:, 0].astype(np.int64), scores=arr[:, 1:], source=np.array([], dtype=object))
 

@@ -51,15 +51,17 @@ def _defaults() -> dict:
 
 
 def proposal_from_query(data) -> wb.Proposal:
-    """A proposal from form/query data; missing values fall back to the active calibration."""
-    d = _defaults()
-    weights = {k: data.get(f"weight_{k}", d["weights"].get(k, 0.0)) for k in DIMENSION_KEYS}
+    """A proposal from form/query data; missing values fall back to the active calibration
+    (looked up only when something is missing: a what-if carries every value)."""
+    keys = [f"weight_{k}" for k in DIMENSION_KEYS] + ["method", "easy_min", "hard_max"]
+    d = _defaults() if any(data.get(k) in (None, "") for k in keys) else {"weights": {}}
+    weights = {k: data.get(f"weight_{k}") or d["weights"].get(k, 0.0) for k in DIMENSION_KEYS}
     origins = data.getlist("origins") if hasattr(data, "getlist") and "origins" in data else (data.get("origins") or list(wb.ORIGINS))
     if isinstance(origins, str):
         origins = [origins]
     use_human = str(data.get("use_human", "")).lower() in ("1", "true", "on", "yes")
-    return wb.proposal_from(weights, method=data.get("method") or d["method"], easy_min=data.get("easy_min", d["easy_min"]),
-                            hard_max=data.get("hard_max", d["hard_max"]), use_human=use_human, origins=origins)
+    return wb.proposal_from(weights, method=data.get("method") or d["method"], easy_min=data.get("easy_min") or d["easy_min"],
+                            hard_max=data.get("hard_max") or d["hard_max"], use_human=use_human, origins=origins)
 
 
 def _form_values(proposal: wb.Proposal) -> dict:
