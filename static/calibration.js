@@ -54,7 +54,7 @@
       type: "scatter",
       data: { datasets: [
         { type: "line", label: "perfect", data: [{ x: 0, y: 0 }, { x: 1, y: 1 }], pointRadius: 0, borderDash: [4, 4], borderColor: "#999" },
-        { type: "line", label: "observed", data: rel.map(function (b) { return { x: b.mean_predicted, y: b.mean_observed }; }), pointRadius: 3 },
+        { type: "line", label: "observed", data: rel.map(function (b) { return { x: b.mean_predicted, y: b.mean_observed }; }), pointRadius: 3, borderColor: PALETTE[3], backgroundColor: PALETTE[3] },
       ] },
       options: { scales: { x: { min: 0, max: 1, title: { display: true, text: "predicted pass rate" } }, y: { min: 0, max: 1, title: { display: true, text: "observed pass rate" } } } },
     });
@@ -65,8 +65,8 @@
     draw(id, {
       type: "bar",
       data: { labels: labels, datasets: [
-        { label: "before", data: labels.map(function (k) { return rows[k].before; }) },
-        { label: "after", data: labels.map(function (k) { return rows[k].after; }) },
+        { label: "before", data: labels.map(function (k) { return rows[k].before; }), backgroundColor: "#9ab" },
+        { label: "after", data: labels.map(function (k) { return rows[k].after; }), backgroundColor: PALETTE[0] },
       ] },
       options: { scales: { y: { beginAtZero: true, title: { display: true, text: "problems" } } } },
     });

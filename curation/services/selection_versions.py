@@ -56,7 +56,7 @@ def selection_preview(params: Mapping[str, Any]) -> dict[str, Any]:
         "total": summary["total"], "kept": summary["kept"], "dropped": summary["dropped"],
         "kept_fraction": summary["kept_fraction"],
         "easy_share_before": summary["easy_share_before"], "easy_share_after": summary["easy_share_after"],
-        "by_bucket": wb.histogram_by(result.decisions, "bucket"),
+        "by_bucket": _bucket_order(wb.histogram_by(result.decisions, "bucket")),
         "by_source": wb.histogram_by(result.decisions, "source"),
         "thresholds": result.thresholds,
         "current": {"id": current.pk, "name": current.name, "version": current.version} if current else None,
@@ -64,6 +64,10 @@ def selection_preview(params: Mapping[str, Any]) -> dict[str, Any]:
         "entering": [{"id": i, "title": titles.get(i, "")} for i in entering[:CHANGE_LIST_LIMIT]],
         "leaving": [{"id": i, "title": titles.get(i, "")} for i in leaving[:CHANGE_LIST_LIMIT]],
     }
+
+
+def _bucket_order(hist: dict) -> dict:
+    return {b: hist[b] for b in selection_core.BUCKETS if b in hist}
 
 
 def selection_apply_start(*, user, params: Mapping[str, Any], name: str = "") -> StageRun:
