@@ -266,11 +266,16 @@ def confidence_band(x: np.ndarray, y: np.ndarray, fitted_grid: np.ndarray, grid:
 
 
 def disagreements(ev: Evidence, mask: np.ndarray, predicted: np.ndarray, observed: np.ndarray,
-                  weighted: np.ndarray, samples: np.ndarray, limit: int = 10) -> dict[str, list[dict[str, Any]]]:
+                  weighted: np.ndarray, samples: np.ndarray, limit: int = 10,
+                  w: np.ndarray | None = None) -> dict[str, list[dict[str, Any]]]:
     """Rows furthest from the curve: predicted easy but rarely solved (observed << predicted),
-    and predicted hard but often solved (observed >> predicted). Ties broken by id."""
+    and predicted hard but often solved (observed >> predicted). Ties broken by id. Each row
+    carries the model's weighted score and, where a curator adjusted a score, the curators'."""
     idx = np.flatnonzero(mask)
     resid = observed - predicted
+    if w is None:
+        w = np.full(len(DIMENSION_KEYS), 1 / len(DIMENSION_KEYS))
+    adjusted = ~np.isnan(ev.human_scores).all(axis=1)
 
     def rows(order: np.ndarray) -> list[dict[str, Any]]:
         out = []
@@ -282,6 +287,8 @@ def disagreements(ev: Evidence, mask: np.ndarray, predicted: np.ndarray, observe
                 "observed": round(float(observed[j]), 3), "samples": int(samples[i]),
                 "residual": round(float(resid[j]), 3), "decision": ev.decision[i],
                 "source": ev.source[i],
+                "model_weighted": _finite(round(float(ev.model_scores[i] @ w), 3)),
+                "human_weighted": round(float(ev.scores(True)[i] @ w), 3) if adjusted[i] else None,
             })
         return out
 
@@ -354,7 +361,7 @@ def whatif(ev: Evidence, pool: Pool, proposal: Proposal, *, band: bool = True,
     pool_rates = predict(fitted, pool_weighted)
     out["counts"] = bucket_counts(pool_rates, proposal.thresholds)
     out["evidence_counts"] = bucket_counts(y, proposal.thresholds)  # by observed pass rate
-    out["disagreements"] = disagreements(ev, mask, predicted, y, x, ev.counts(proposal.origins)[1], disagreement_limit)
+    out["disagreements"] = disagreements(ev, mask, predicted, y, x, ev.counts(proposal.origins)[1], disagreement_limit, w)
     idx = np.flatnonzero(mask)
     take = np.arange(len(x))
     if len(take) > max_points:  # an even, deterministic thinning keeps the cloud's shape

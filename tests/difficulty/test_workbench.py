@@ -100,6 +100,11 @@ def test_human_evidence_switch_uses_adjusted_scores_and_drops_rejected():
     y = [r["passes"] / r["samples"] for r in rows[1:]]
     assert human["rho"] == pytest.approx(stats.spearmanr(x, y).statistic, abs=1e-5)
     assert human["evidence"]["human_adjusted"] == 1 and human["evidence"]["rejected"] == 1
+    # The adjusted problem shows both weighted scores wherever it is listed.
+    full = wb.whatif(ev, pool_of(rows), wb.proposal_from(dict.fromkeys(DIMENSION_KEYS, 1), use_human=True), band=False, disagreement_limit=60)
+    mine = [d for rows_ in full["disagreements"].values() for d in rows_ if d["id"] == 2]
+    assert len(mine) == 1 and mine[0]["human_weighted"] == pytest.approx(x[0], abs=1e-3)
+    assert all(d["human_weighted"] is None for rows_ in full["disagreements"].values() for d in rows_ if d["id"] != 2)
 
 
 def test_fit_weights_is_constrained_and_cross_validated():
