@@ -2,6 +2,7 @@
 // json_script blocks inside the htmx partials, so every what-if redraws from the swapped-in data.
 (function () {
   "use strict";
+  let colourBy = "source";
   const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
 
   function readJSON(id) {
@@ -20,10 +21,15 @@
   function workbench() {
     const d = readJSON("wb-data");
     if (!d) return;
-    const bySource = {};
-    (d.points || []).forEach(function (p) { (bySource[p.source || "—"] = bySource[p.source || "—"] || []).push(p); });
-    const datasets = Object.keys(bySource).sort().map(function (name, i) {
-      return { type: "scatter", label: name, data: bySource[name], pointRadius: 2.5, backgroundColor: PALETTE[i % PALETTE.length] };
+    const select = document.getElementById("colour-by");
+    if (select) select.value = colourBy;  // the select is re-rendered by each what-if: keep the choice
+    const key = colourBy;
+    const groups = {};
+    (d.points || []).forEach(function (p) { (groups[p[key] || "—"] = groups[p[key] || "—"] || []).push(p); });
+    const bucketColours = { easy: PALETTE[2], medium: PALETTE[1], hard: PALETTE[3] };
+    const datasets = Object.keys(groups).sort().map(function (name, i) {
+      const colour = key === "bucket" ? bucketColours[name] || PALETTE[7] : PALETTE[i % PALETTE.length];
+      return { type: "scatter", label: name, data: groups[name], pointRadius: 2.5, backgroundColor: colour };
     });
     if (d.band && d.band.length) {
       datasets.push({ type: "line", label: "band (90%)", data: d.band.map(function (b) { return { x: b.x, y: b.lo }; }), pointRadius: 0, borderWidth: 0, backgroundColor: "rgba(0,0,0,0.08)" });
@@ -81,5 +87,11 @@
 
   function redraw() { workbench(); selection(); }
   document.addEventListener("DOMContentLoaded", redraw);
+  document.addEventListener("change", function (e) {
+    if (e.target && e.target.id === "colour-by") {  // client-side only: no request
+      colourBy = e.target.value === "bucket" ? "bucket" : "source";
+      workbench();
+    }
+  });
   document.addEventListener("htmx:afterSettle", redraw);
 })();

@@ -367,8 +367,11 @@ def whatif(ev: Evidence, pool: Pool, proposal: Proposal, *, band: bool = True,
     if len(take) > max_points:  # an even, deterministic thinning keeps the cloud's shape
         take = np.unique(np.linspace(0, len(x) - 1, max_points).astype(int))
     sel = idx[take]
-    out["points"] = [{"x": a, "y": b, "id": c, "source": d} for a, b, c, d in zip(
-        np.round(x[take], 3).tolist(), np.round(y[take], 3).tolist(), ev.ids[sel].tolist(), ev.source[sel].tolist())]
+    t = proposal.thresholds
+    pb = predicted[take]
+    buckets = np.where(pb >= t.easy_min, "easy", np.where(pb >= t.hard_max, "medium", "hard")).tolist()
+    out["points"] = [{"x": a, "y": b, "id": c, "source": d, "bucket": e} for a, b, c, d, e in zip(
+        np.round(x[take], 3).tolist(), np.round(y[take], 3).tolist(), ev.ids[sel].tolist(), ev.source[sel].tolist(), buckets)]
     out["points_total"] = int(len(x))
     return out
 

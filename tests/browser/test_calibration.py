@@ -78,6 +78,9 @@ def test_change_a_weight_then_fit_then_save(live_server, new_page, make_user, ev
     page.wait_for_function(f"document.querySelector('#count-easy').innerText !== '{easy_before}'")
     assert int(page.inner_text("#count-easy")) > int(easy_before)
     assert page.evaluate("window.Chart.getChart(document.getElementById('chart-scatter')).data.datasets.length") >= 2
+    page.select_option("#colour-by", "bucket")
+    labels = page.evaluate("window.Chart.getChart(document.getElementById('chart-scatter')).data.datasets.map(d => d.label)")
+    assert "easy" in labels and "browsersrc" not in labels  # by predicted bucket, not by source
     # Fit: weights come back non-negative, summing to 1, with the cross-validated rho beside.
     page.click("#fit-weights")
     page.wait_for_selector("#fit-report")
