@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 from django.db import connection
-from django.db.models import Count, Max, Sum
+from django.db.models import Count, Sum
 
 from curation.difficulty import workbench as wb
 from curation.difficulty import selection as selection_core
@@ -37,13 +37,16 @@ def data_signature() -> tuple:
     (reviews save `updated_at`), new predictions (they rewrite the scores), new or removed pass-rate
     measurements, new reviews. Index-only maxima, no COUNT over the problem table: this runs on
     every what-if. (A problem deleted outright stays in the cached pool until the next change.)"""
-    p = Problem.objects.aggregate(t=Max("updated_at"), m=Max("id"))
-    return (
-        p["m"], str(p["t"]),
-        Prediction.objects.aggregate(m=Max("id"))["m"],
-        tuple(PassRateMeasurement.objects.aggregate(m=Max("id"), n=Count("id")).values()),
-        Review.objects.aggregate(m=Max("id"))["m"],
+    tables = {m.__name__: m._meta.db_table for m in (Problem, Prediction, PassRateMeasurement, Review)}
+    # One round trip: this runs before every what-if.
+    sql = (
+        f'SELECT (SELECT MAX(id) FROM {tables["Problem"]}), (SELECT MAX(updated_at) FROM {tables["Problem"]}),'
+        f' (SELECT MAX(id) FROM {tables["Prediction"]}), (SELECT MAX(id) FROM {tables["PassRateMeasurement"]}),'
+        f' (SELECT COUNT(*) FROM {tables["PassRateMeasurement"]}), (SELECT MAX(id) FROM {tables["Review"]})'
     )
+    with connection.cursor() as cur:
+        cur.execute(sql)
+        return tuple(str(v) for v in cur.fetchone())
 
 
 def _load_evidence() -> wb.Evidence:

@@ -155,3 +155,12 @@ def test_keep_fraction_keeps_the_hardest_share():
     assert sorted(result.kept_ids) == sorted([str(i) for i in range(7)] + ["u"])
     hist = wb.histogram_by(result.decisions, "bucket")
     assert hist["easy"] == {"before": 2, "after": 0} and hist["hard"] == {"before": 2, "after": 2}
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_fast_spearman_equals_scipy_with_ties(seed):
+    rng = np.random.default_rng(seed)
+    x = rng.integers(1, 8, size=500).astype(float)  # many ties
+    y = np.round(rng.random(500) * 4) / 4 - x / 20
+    assert wb.spearman(x, y) == pytest.approx(stats.spearmanr(x, y).statistic, abs=1e-12)
+    assert np.isnan(wb.spearman(np.ones(10), y[:10]))
