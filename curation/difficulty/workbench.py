@@ -64,6 +64,15 @@ class Evidence:
     def __len__(self) -> int:
         return int(len(self.ids))
 
+    def group_codes(self, name: str) -> tuple[list[str], np.ndarray]:
+        """Distinct values of source/platform/io_format and each row's index into them, computed
+        once per loaded evidence set (np.unique over strings is the slow part of per-group rho)."""
+        memo = self.__dict__.setdefault("_codes", {})
+        if name not in memo:
+            names, inverse = np.unique(getattr(self, name).astype(str), return_inverse=True)
+            memo[name] = (names.tolist(), inverse)
+        return memo[name]
+
     def counts(self, origins: Sequence[str] = ORIGINS) -> tuple[np.ndarray, np.ndarray]:
         """Passes and samples pooled over the chosen origins (a problem measured here *and* in an
         imported file counts both only when both origins are chosen)."""
@@ -226,13 +235,15 @@ def _average_ranks(a: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def group_rho(x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> list[dict[str, Any]]:
-    """Spearman rho within each group (n and rho; rho None below 3 rows or with no spread)."""
-    names, inverse = np.unique(groups.astype(str), return_inverse=True)
+def group_rho(x: np.ndarray, y: np.ndarray, names: Sequence[str], codes: np.ndarray) -> list[dict[str, Any]]:
+    """Spearman rho within each group (n and rho; rho None below 3 rows or with no spread).
+    ``codes`` index ``names`` row by row (see ``Evidence.group_codes``)."""
     out = []
-    for j, g in enumerate(names.tolist()):
-        mask = inverse == j
-        out.append({"group": g or "—", "n": int(mask.sum()), "rho": _finite(spearman(x[mask], y[mask]))})
+    for j, g in enumerate(names):
+        mask = codes == j
+        n = int(mask.sum())
+        if n:
+            out.append({"group": g or "—", "n": n, "rho": _finite(spearman(x[mask], y[mask]))})
     return out
 
 
@@ -353,7 +364,7 @@ def whatif(ev: Evidence, pool: Pool, proposal: Proposal, *, band: bool = True,
         "evidence": evidence_summary(ev),
         "rho": _finite(spearman(x, y)),
         "rho_model_scores": None,
-        "rho_by": {g: group_rho(x, y, getattr(ev, g)[mask]) for g in GROUP_FIELDS},
+        "rho_by": {g: group_rho(x, y, ev.group_codes(g)[0], ev.group_codes(g)[1][mask]) for g in GROUP_FIELDS},
     }
     if proposal.use_human:
         # The same rows scored with the model's own numbers: what the human evidence changed.
