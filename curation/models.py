@@ -545,6 +545,12 @@ class Calibration(models.Model):
     n_points = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
+    # Saved from the calibration workbench: a curator's name for the version, the evidence set the
+    # fit used (origins, human switch, rows), every metric the page showed, and who saved it.
+    label = models.CharField(max_length=200, blank=True)
+    evidence = models.JSONField(default=dict, blank=True)
+    metrics = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
 
 class Selection(models.Model):
@@ -555,6 +561,11 @@ class Selection(models.Model):
     problems = models.ManyToManyField(Problem, related_name="selections", blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+    # Workbench selections are versioned (1, 2, ...); the current one is what the next preview
+    # compares against (problems entering and leaving).
+    version = models.PositiveIntegerField(null=True, blank=True)
+    is_current = models.BooleanField(default=False)
+    stage_run = models.ForeignKey(StageRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     def __str__(self) -> str:
         return self.name

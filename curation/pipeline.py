@@ -65,6 +65,11 @@ STAGES: tuple[Stage, ...] = (
           "default", "calibrate_difficulty", ("predict", "measure"), on_pipeline_page=True),
     Stage("select", "Select", "curation.services.difficulty.select_execute", "curation.stage.select",
           "default", "select_problems", ("calibrate",), on_pipeline_page=True),
+    # Workbench jobs (the calibration and selection pages start them; no command of their own).
+    Stage("calibration_activate", "Activate calibration", "curation.services.calibration_versions.calibration_activate_execute",
+          "curation.stage.calibration_activate", "default", "", ("calibrate",)),
+    Stage("selection_apply", "Apply selection", "curation.services.selection_versions.selection_apply_execute",
+          "curation.stage.selection_apply", "default", "", ("calibrate",)),
     Stage("snapshot", "Snapshot", "curation.services.snapshots.snapshot_create", None, None,
           "create_snapshot", ("select",), kind=OWN_ROW),
     Stage("export", "Export", "curation.services.exports.export_execute",

@@ -6,7 +6,7 @@ from rest_framework.routers import SimpleRouter
 
 from training_jobs import api as training_api
 
-from . import views
+from . import views, workbench
 from .exceptions import api_not_found
 
 
@@ -31,6 +31,7 @@ router.register("webhooks", views.WebhookViewSet, basename="api-webhook")
 router.register("webhook-deliveries", views.WebhookDeliveryViewSet, basename="api-webhook-delivery")
 router.register("training-runs", training_api.TrainingRunViewSet, basename="api-training-run")
 router.register("compute-targets", training_api.ComputeTargetViewSet, basename="api-compute-target")
+router.register("calibrations", workbench.CalibrationViewSet, basename="api-calibration")
 
 urlpatterns = [
     path("schema/", ApiSchemaView.as_view(), name="api-schema"),
@@ -43,6 +44,7 @@ urlpatterns = [
         name="api-docs",
     ),
     path("auth/token/", views.AuthTokenView.as_view(), name="api-auth-token"),
+    path("selection-previews/", workbench.SelectionPreviewView.as_view(), name="api-selection-preview"),
     *router.urls,
     # Anything else under /api/v1/ is a JSON 404, not Django's HTML page.
     re_path(r"^(?P<path>[\s\S]*)$", api_not_found),
