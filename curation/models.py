@@ -1,6 +1,8 @@
 """The domain tables. Filterable facts are typed, indexed columns — not keys inside JSON."""
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -18,7 +20,16 @@ class RunStatus(models.TextChoices):
 
 
 class RunRow(models.Model):
-    """Long work is a row: status, counts and progress that the UI polls and the API reports."""
+    """Long work is a row: status, counts and progress that the UI polls and the API reports.
+
+    Shared by curation's runs (imports, stages, exports) and training runs. A subclass says
+    with `emits_run_finished` whether `run_finish` announces it as the `run.finished` webhook
+    (exports announce `export.finished`, training runs `training_run.finished`, themselves).
+    """
+
+    emits_run_finished = False
+    # Statuses after which nothing changes any more; a subclass with its own states overrides it.
+    finished_statuses: tuple[str, ...] = ("succeeded", "partial", "failed")
 
     status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.PENDING, db_index=True)
     total = models.PositiveIntegerField(null=True, blank=True)
@@ -45,7 +56,7 @@ class RunRow(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL, RunStatus.FAILED)
+        return self.status in self.finished_statuses
 
 
 # --- Collection --------------------------------------------------------------------------
@@ -63,6 +74,8 @@ class Source(models.Model):
 
 
 class ImportRun(RunRow):
+    emits_run_finished = True
+
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="import_runs")
     file_path = models.CharField(max_length=1000)
     format = models.CharField(max_length=40)
@@ -76,6 +89,31 @@ class ImportRun(RunRow):
 
     def __str__(self) -> str:
         return f"ImportRun #{self.pk} {self.format} {self.file_path}"
+
+    # What viewers see: the file's name, not where it lies on the server (the upload folder, the
+    # project's path, the user's home). Operators keep the full path in the admin and the CLI.
+    @property
+    def file_name(self) -> str:
+        return self.file_path.replace("\\", "/").rsplit("/", 1)[-1]
+
+    def _without_server_paths(self, text) -> str:
+        text = str(text or "")
+        folder = self.file_path.replace("\\", "/").rsplit("/", 1)[0] + "/" if "/" in self.file_path else ""
+        roots = {folder, str(settings.BASE_DIR) + "/", str(getattr(settings, "VAR_DIR", "")) + "/"}
+        for root in sorted((r for r in roots if len(r) > 1), key=len, reverse=True):
+            text = text.replace(root, "")
+        return re.sub(r"(?<![\w.])/(?:[\w.@+-]+/)+", "", text)  # any other absolute folder
+
+    def public_errors(self) -> list[dict]:
+        return [
+            {**e, "file": self._without_server_paths(e.get("file")), "message": self._without_server_paths(e.get("message"))}
+            if isinstance(e, dict) else e
+            for e in (self.errors or [])
+        ]
+
+    @property
+    def public_message(self) -> str:
+        return self._without_server_paths(self.message)
 
     def summary(self) -> dict:
         return {
@@ -242,6 +280,8 @@ class TestCase(models.Model):
     input = models.TextField(blank=True)
     output = models.TextField(blank=True)
     kind = models.CharField(max_length=12, choices=TestKind.choices, default=TestKind.HIDDEN)
+    # Test group of a scored problem (Kattis `data/secret/<group>/`, subtasks); "" when none.
+    group = models.CharField(max_length=100, blank=True, default="")
     size_bytes = models.PositiveIntegerField(default=0)
     # Chosen for training and verification by the test-hygiene step (cap per problem).
     is_training = models.BooleanField(default=True)
@@ -268,6 +308,8 @@ class ReferenceSolution(models.Model):
 
 class StageRun(RunRow):
     """One run of a pipeline stage (process, verify, predict, measure, calibrate, select, bulk)."""
+
+    emits_run_finished = True
 
     stage = models.CharField(max_length=32, db_index=True)
     step = models.CharField(max_length=64, blank=True)
@@ -358,6 +400,41 @@ class Verdict(models.Model):
     time_ms = models.FloatField(null=True, blank=True)
     memory_kb = models.PositiveIntegerField(null=True, blank=True)
     diff = models.TextField(blank=True)
+
+
+class CheckerOrigin(models.TextChoices):
+    LLM = "llm", "synthesised by an LLM"
+    CURATOR = "curator", "written or edited by a curator"
+
+
+class CheckerStatus(models.TextChoices):
+    VALID = "valid", "passed the sandbox validation"
+    REJECTED = "rejected", "failed the sandbox validation"
+    APPROVED = "approved", "approved: the problem's comparison rule"
+    SUPERSEDED = "superseded", "replaced by a later approval"
+
+
+class CheckerCandidate(models.Model):
+    """A checker program proposed for a problem that accepts many answers, with the outcome of its
+    sandbox validation (accepts every valid answer, rejects mutated ones). Approving one makes it
+    the problem's comparison rule and re-runs verification."""
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="checker_candidates")
+    source = models.TextField()
+    origin = models.CharField(max_length=16, choices=CheckerOrigin.choices)
+    status = models.CharField(max_length=16, choices=CheckerStatus.choices, db_index=True)
+    reason = models.TextField(blank=True)
+    validation = models.JSONField(default=dict, blank=True)
+    model = models.CharField(max_length=200, blank=True)
+    prompt_version = models.CharField(max_length=32, blank=True)
+    stage_run = models.ForeignKey(StageRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
 
 
 # --- Difficulty -------------------------------------------------------------------------
@@ -468,6 +545,12 @@ class Calibration(models.Model):
     n_points = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
+    # Saved from the calibration workbench: a curator's name for the version, the evidence set the
+    # fit used (origins, human switch, rows), every metric the page showed, and who saved it.
+    label = models.CharField(max_length=200, blank=True)
+    evidence = models.JSONField(default=dict, blank=True)
+    metrics = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
 
 class Selection(models.Model):
@@ -478,6 +561,11 @@ class Selection(models.Model):
     problems = models.ManyToManyField(Problem, related_name="selections", blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+    # Workbench selections are versioned (1, 2, ...); the current one is what the next preview
+    # compares against (problems entering and leaving).
+    version = models.PositiveIntegerField(null=True, blank=True)
+    is_current = models.BooleanField(default=False)
+    stage_run = models.ForeignKey(StageRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     def __str__(self) -> str:
         return self.name

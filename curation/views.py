@@ -28,6 +28,7 @@ from curation.services import review as review_services
 from curation.services import saved_views as saved_view_services
 from curation.services.markdown_render import code_highlight, markdown_to_safe_html
 from curation.templatetags.partials import partial_render
+from curation.views_problem import problem_page_extras
 
 LIST_TEMPLATE = "curation/problem_list.html"
 SKIP_SESSION_KEY = "review_skipped"
@@ -137,6 +138,7 @@ def problem_detail(request, problem_id: int):
         "roles": _roles(request.user),
         "reviewable": problem.review_status in (ReviewStatus.UNREVIEWED, ReviewStatus.IN_REVIEW),
         "adjudicable": problem.review_status == ReviewStatus.NEEDS_ADJUDICATION,
+        **problem_page_extras(request, problem),  # statement toggle, checkers (views_problem.py)
     }
     return render(request, "curation/problem_detail.html", context)
 

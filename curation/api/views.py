@@ -12,12 +12,14 @@ from drf_spectacular.types import OpenApiTypes
 import django_filters as df
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, renderers, status, viewsets
-from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import ApiToken
+from accounts.services import TokenInputError, api_token_create, api_token_revoke
+from accounts.throttles import TokenCreateThrottle
 from curation import models as m
 from curation.exports import ExportOptionsError
 from curation.filters import ProblemFilter
@@ -52,20 +54,24 @@ class ReadOnlyViewSet(ApiViewMixin, mixins.ListModelMixin, mixins.RetrieveModelM
 
 
 class AuthTokenView(JsonErrorsMixin, APIView):
-    """POST: the current user's API token (created if missing); unauthenticated callers send
-    username and password. DELETE: revoke the current user's token."""
+    """POST: a new named API token (shown once; only its digest is kept), for the current user or,
+    unauthenticated, for the username and password given. DELETE: revoke the token this request
+    authenticates with. Logins are throttled by django-axes, creation by TokenCreateThrottle."""
 
     schema = ApiAutoSchema()
 
     def get_permissions(self):
         return [AllowAny()] if self.request.method == "POST" else [IsAuthenticated()]
 
-    @extend_schema(request=s.TokenInputSerializer, responses={200: s.TokenOutputSerializer, 201: s.TokenOutputSerializer})
+    def get_throttles(self):
+        return [TokenCreateThrottle()] if self.request.method == "POST" else super().get_throttles()
+
+    @extend_schema(request=s.TokenInputSerializer, responses={201: s.TokenOutputSerializer})
     def post(self, request):
+        data = s.TokenInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
         user = request.user if request.user.is_authenticated else None
         if user is None:
-            data = s.TokenInputSerializer(data=request.data)
-            data.is_valid(raise_exception=True)
             username, password = data.validated_data.get("username"), data.validated_data.get("password")
             if not username:
                 raise field_error("username", "This field is required when not authenticated.")
@@ -74,13 +80,24 @@ class AuthTokenView(JsonErrorsMixin, APIView):
             user = authenticate(request._request, username=username, password=password)
             if user is None or not user.is_active:
                 raise field_error("password", "Unable to log in with these credentials.")
-        token, created = Token.objects.get_or_create(user=user)
-        body = s.TokenOutputSerializer({"token": token.key, "username": user.get_username(), "created": created}).data
-        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        try:
+            token, raw = api_token_create(user=user, name=data.validated_data["name"],
+                                          expires_in_days=data.validated_data["expires_in_days"])
+        except TokenInputError as exc:
+            raise field_error(exc.field, exc.message) from None
+        body = s.TokenOutputSerializer({
+            "token": raw, "id": token.pk, "name": token.name, "prefix": token.prefix, "expires_at": token.expires_at,
+            "username": user.get_username(), "created": True,
+        }).data
+        response = Response(body, status=status.HTTP_201_CREATED)
+        response["Cache-Control"] = "no-store"
+        return response
 
     @extend_schema(request=None, responses={204: None})
     def delete(self, request):
-        Token.objects.filter(user=request.user).delete()
+        if not isinstance(request.auth, ApiToken):
+            raise field_error("token", "Send the token to revoke as the Authorization header; revoke others on the token page.")
+        api_token_revoke(token=request.auth, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

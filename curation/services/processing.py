@@ -69,13 +69,25 @@ def problem_normalize(problem: Problem) -> list[str]:
         # "absolute or relative error does not exceed 10^-6": compare numbers with tolerance.
         problem.comparison = detect_float_tolerance(problem.statement) or problem.comparison or {"mode": "tokens"}
     reasons = norm.detect_incomplete(problem.statement, problem.io_format)
+    _statement_warnings_store(problem, norm.statement_warnings(problem.statement))
     problem.process_status = ProcessStatus.INCOMPLETE if reasons else ProcessStatus.OK
     problem.process_reasons = reasons
     return reasons
 
 
+def _statement_warnings_store(problem: Problem, warnings: dict) -> None:
+    """Warnings for the curator (a suspected lost superscript: "≤ 109"), as a flag + details."""
+    flags = [f for f in (problem.flags or []) if f not in STATEMENT_WARNING_FLAGS]
+    problem.flags = flags + sorted(warnings)
+    extra = {k: v for k, v in (problem.extra or {}).items() if k != "statement_warnings"}
+    problem.extra = {**extra, "statement_warnings": warnings} if warnings else extra
+
+
+STATEMENT_WARNING_FLAGS = ("lost_superscript",)
+
+
 NORMALIZED_FIELDS = ["statement", "io_format", "function_name", "signature", "format_instruction", "comparison",
-                     "process_status", "process_reasons"]
+                     "process_status", "process_reasons", "flags", "extra"]
 
 
 def _failures(run: StageRun, step: str, counts: dict) -> ProblemFailures:

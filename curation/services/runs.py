@@ -1,4 +1,5 @@
-"""Status and progress bookkeeping shared by every run row (imports and stage runs)."""
+"""Status and progress bookkeeping shared by every run row (imports, stage runs, exports and
+training runs' step progress)."""
 from __future__ import annotations
 
 import logging
@@ -42,7 +43,7 @@ def run_finish(run: models.Model, *, failed: bool = False, message: str = "") ->
         run.total = run.done
     run.errors = run.errors[:MAX_STORED_ERRORS]
     run.save()
-    if type(run).__name__ in ("ImportRun", "StageRun"):
+    if type(run).emits_run_finished:
         # Subscribers hear of it after the final state is committed.
         from curation.services.webhooks import run_finished_emit
 
