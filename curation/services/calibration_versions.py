@@ -93,7 +93,7 @@ def calibration_version_activate(*, user, calibration_id: int) -> StageRun:
 
 
 def calibration_activate_execute(run: StageRun) -> None:
-    from curation.services import difficulty as difficulty_services
+    from curation.services.calibration import calibration_apply
 
     row = Calibration.objects.select_related("rubric").get(pk=run.params["calibration_id"])
     run_start(run, total=1)
@@ -107,7 +107,7 @@ def calibration_activate_execute(run: StageRun) -> None:
                            before={"active": before}, after={"active": row.version})
     # Outside the flag transaction: rewriting 100k problems' buckets is batched, and a reader in
     # between sees the new version with a mix of old and new buckets only for those seconds.
-    n = difficulty_services.calibration_apply(row)
+    n = calibration_apply(row)
     wsel.workbench_cache_clear()
     run.counts = {"calibration": row.version, "problems": n}
     run.save(update_fields=["counts"])
