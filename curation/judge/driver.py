@@ -1557,7 +1557,10 @@ def _solution_process(ctx, job):
         mount(None, "/", None, MS_REC | MS_PRIVATE)
         fresh_tmpfs(ctx["box"], ctx["box_bytes"], mode="0755", over=True)
         fresh_tmpfs(ctx["judge"], ctx["judge_bytes"], mode="0755",
-                    flags=MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, over=True)
+                    flags=MS_NOSUID | MS_NODEV | MS_NOEXEC, over=True)
+        # read-only for this mount (not the filesystem: J makes it writable per test files)
+        mount(None, ctx["judge"], None,
+              MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
         fresh_tmpfs(ctx["tmp"], ctx["tmp_bytes"], over=True)
         # /dev read-only; /dev/shm a small tmpfs of this solution's own (emptied per test)
         fresh_tmpfs("/dev/shm", ctx["shm_bytes"], over=True)
