@@ -32,6 +32,7 @@ def drop_database(name: str) -> None:
 def django_setup(database_url: str) -> None:
     os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "microcoder_site.settings")
+    os.environ.setdefault("DEBUG", "1")  # a development run: the dev SECRET_KEY is fine here
     sys.path.insert(0, str(REPO_ROOT))
     import django
     from django.core.management import call_command

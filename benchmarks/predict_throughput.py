@@ -22,7 +22,8 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 from curation.difficulty.predictors.base import ProblemInput  # noqa: E402
-from curation.difficulty.predictors.llm import LLMConfig, LLMPredictor  # noqa: E402
+from curation.difficulty.predictors.llm import LLMPredictor  # noqa: E402
+from curation.llm.client import LLMConfig  # noqa: E402
 
 
 def make_problems(n: int) -> list[ProblemInput]:

@@ -57,12 +57,32 @@ class ReferenceSolutionAdmin(admin.ModelAdmin):
 
 
 for model in (
-    models.StageRun, models.DuplicateCluster, models.ContaminationMatch, models.VerificationRun, models.Verdict,
+    models.StageRun, models.DuplicateCluster, models.ContaminationMatch,
     models.DifficultyRubric, models.DifficultyModel, models.Prediction, models.PassRateMeasurement, models.Calibration, models.Selection,
-    models.Review, models.ReviewLease, models.AuditEvent, models.SavedView,
-    models.DatasetSnapshot, models.SnapshotItem, models.Export, models.Webhook,
+    models.Review, models.ReviewLease, models.SavedView, models.Webhook,
 ):
     admin.site.register(model)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records that are history, not settings: snapshots are immutable (saving one raised
+    ImmutableError), exports are files of a snapshot, audit events and verification results are
+    evidence. Admins may look; nobody adds, edits or deletes them here."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+for model in (
+    models.DatasetSnapshot, models.SnapshotItem, models.Export, models.AuditEvent, models.VerificationRun, models.Verdict,
+):
+    admin.site.register(model, ReadOnlyAdmin)
 
 
 @admin.register(models.WebhookDelivery)

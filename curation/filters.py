@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import django_filters as df
+from django import forms
 from django.db.models import Q
 
 from curation.models import (
@@ -16,10 +17,35 @@ from curation.models import (
 )
 
 
+# Input bounds: a typed filter value is checked here, so a bad one is a message naming the field
+# (the workspace shows it, the API answers 400) — never a database error. Text is capped (a
+# 100k-character search used to give HTTP 500); scores are 1–10, pass rates 0–1.
+TEXT_MAX = 200
+SHORT_TEXT_MAX = 100
+SCORE_BOUNDS = {"min_value": 0, "max_value": 10}
+RATE_BOUNDS = {"min_value": 0, "max_value": 1}
+ID_MAX = 2**63 - 1
+
+
+class ProblemFilterForm(forms.Form):
+    """Each `<name>_min` / `<name>_max` pair must not be reversed."""
+
+    def clean(self):
+        data = super().clean()
+        for name in list(self.fields):
+            if not name.endswith("_min"):
+                continue
+            stem = name[: -len("_min")]
+            low, high = data.get(name), data.get(f"{stem}_max")
+            if low is not None and high is not None and low > high:
+                self.add_error(f"{stem}_max", f"{stem.replace('_', ' ')}: the maximum ({high}) is below the minimum ({low})")
+        return data
+
+
 class ProblemFilter(df.FilterSet):
-    q = df.CharFilter(method="filter_text", label="Text")
+    q = df.CharFilter(method="filter_text", label="Text", max_length=TEXT_MAX)
     source = df.ModelMultipleChoiceFilter(field_name="source__name", to_field_name="name", queryset=Source.objects.all())
-    platform = df.CharFilter(field_name="platform")
+    platform = df.CharFilter(field_name="platform", max_length=SHORT_TEXT_MAX)
     io_format = df.ChoiceFilter(choices=IoFormat.choices)
     process_status = df.ChoiceFilter(choices=ProcessStatus.choices)
     verification_status = df.ChoiceFilter(choices=VerificationStatus.choices)
@@ -29,14 +55,14 @@ class ProblemFilter(df.FilterSet):
     is_duplicate = df.BooleanFilter()
     is_contaminated = df.BooleanFilter()
     is_benchmark = df.BooleanFilter()
-    difficulty_label = df.CharFilter()
+    difficulty_label = df.CharFilter(max_length=SHORT_TEXT_MAX)
     contest_date_after = df.DateFilter(field_name="contest_date", lookup_expr="gte")
     contest_date_before = df.DateFilter(field_name="contest_date", lookup_expr="lte")
-    weighted_score_min = df.NumberFilter(field_name="weighted_score", lookup_expr="gte")
-    weighted_score_max = df.NumberFilter(field_name="weighted_score", lookup_expr="lte")
-    pass_rate_min = df.NumberFilter(field_name="calibrated_pass_rate", lookup_expr="gte")
-    pass_rate_max = df.NumberFilter(field_name="calibrated_pass_rate", lookup_expr="lte")
-    selection = df.NumberFilter(field_name="selections__id")
+    weighted_score_min = df.NumberFilter(field_name="weighted_score", lookup_expr="gte", **SCORE_BOUNDS)
+    weighted_score_max = df.NumberFilter(field_name="weighted_score", lookup_expr="lte", **SCORE_BOUNDS)
+    pass_rate_min = df.NumberFilter(field_name="calibrated_pass_rate", lookup_expr="gte", **RATE_BOUNDS)
+    pass_rate_max = df.NumberFilter(field_name="calibrated_pass_rate", lookup_expr="lte", **RATE_BOUNDS)
+    selection = df.NumberFilter(field_name="selections__id", min_value=1, max_value=ID_MAX, decimal_places=0)
     ordering = df.OrderingFilter(
         fields=(
             ("id", "id"),
@@ -51,6 +77,7 @@ class ProblemFilter(df.FilterSet):
     class Meta:
         model = Problem
         fields: list[str] = []
+        form = ProblemFilterForm
 
     def filter_text(self, queryset, name, value):
         value = value.strip()
@@ -65,5 +92,5 @@ class ProblemFilter(df.FilterSet):
 
 # One min/max pair per difficulty dimension: `algorithmic_thinking_min=6` etc.
 for _dim in DIMENSIONS:
-    ProblemFilter.base_filters[f"{_dim}_min"] = df.NumberFilter(field_name=f"score_{_dim}", lookup_expr="gte")
-    ProblemFilter.base_filters[f"{_dim}_max"] = df.NumberFilter(field_name=f"score_{_dim}", lookup_expr="lte")
+    ProblemFilter.base_filters[f"{_dim}_min"] = df.NumberFilter(field_name=f"score_{_dim}", lookup_expr="gte", **SCORE_BOUNDS)
+    ProblemFilter.base_filters[f"{_dim}_max"] = df.NumberFilter(field_name=f"score_{_dim}", lookup_expr="lte", **SCORE_BOUNDS)

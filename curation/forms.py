@@ -4,16 +4,21 @@ from __future__ import annotations
 from django import forms
 
 from curation.models import DIMENSIONS
+from curation.pipeline import pipeline_page_stages
 from curation.services.bulk import BULK_ACTIONS
 
-PIPELINE_STAGES = ("process", "verify", "predict", "measure", "calibrate", "select")
+# Bounds on what people type: a message naming the field instead of a database error or an
+# unbounded row.
+COMMENT_MAX = 5000
+QUERY_MAX = 4000
+ID_MAX = 2**63 - 1
 
 
 class ReviewForm(forms.Form):
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, max_value=ID_MAX)
     decision = forms.ChoiceField(choices=[("accept", "Accept"), ("reject", "Reject")])
-    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(required=False, max_length=COMMENT_MAX, widget=forms.Textarea(attrs={"rows": 2}))
+    comment = forms.CharField(required=False, max_length=COMMENT_MAX, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -29,14 +34,14 @@ class ReviewForm(forms.Form):
 
 class SavedViewForm(forms.Form):
     name = forms.CharField(max_length=100)
-    query = forms.CharField(required=False)
+    query = forms.CharField(required=False, max_length=QUERY_MAX)
 
 
 class BulkActionForm(forms.Form):
     action = forms.ChoiceField(choices=list(BULK_ACTIONS.items()))
-    query = forms.CharField(required=False)
+    query = forms.CharField(required=False, max_length=QUERY_MAX)
     reason = forms.CharField(required=False, max_length=2000)
-    selection = forms.IntegerField(required=False)
+    selection = forms.IntegerField(required=False, min_value=1, max_value=ID_MAX)
     selection_name = forms.CharField(required=False, max_length=200)
     confirmed = forms.BooleanField(required=False)
 
@@ -52,4 +57,4 @@ class UploadForm(forms.Form):
 
 
 class StageStartForm(forms.Form):
-    stage = forms.ChoiceField(choices=[(s, s) for s in PIPELINE_STAGES])
+    stage = forms.ChoiceField(choices=[(s.name, s.label) for s in pipeline_page_stages()])

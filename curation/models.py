@@ -1,9 +1,14 @@
 """The domain tables. Filterable facts are typed, indexed columns — not keys inside JSON."""
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from curation import vocabulary as vocab
+from curation.errors import ConflictError
 
 
 class RunStatus(models.TextChoices):
@@ -15,7 +20,16 @@ class RunStatus(models.TextChoices):
 
 
 class RunRow(models.Model):
-    """Long work is a row: status, counts and progress that the UI polls and the API reports."""
+    """Long work is a row: status, counts and progress that the UI polls and the API reports.
+
+    Shared by curation's runs (imports, stages, exports) and training runs. A subclass says
+    with `emits_run_finished` whether `run_finish` announces it as the `run.finished` webhook
+    (exports announce `export.finished`, training runs `training_run.finished`, themselves).
+    """
+
+    emits_run_finished = False
+    # Statuses after which nothing changes any more; a subclass with its own states overrides it.
+    finished_statuses: tuple[str, ...] = ("succeeded", "partial", "failed")
 
     status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.PENDING, db_index=True)
     total = models.PositiveIntegerField(null=True, blank=True)
@@ -42,7 +56,7 @@ class RunRow(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL, RunStatus.FAILED)
+        return self.status in self.finished_statuses
 
 
 # --- Collection --------------------------------------------------------------------------
@@ -60,6 +74,8 @@ class Source(models.Model):
 
 
 class ImportRun(RunRow):
+    emits_run_finished = True
+
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="import_runs")
     file_path = models.CharField(max_length=1000)
     format = models.CharField(max_length=40)
@@ -73,6 +89,31 @@ class ImportRun(RunRow):
 
     def __str__(self) -> str:
         return f"ImportRun #{self.pk} {self.format} {self.file_path}"
+
+    # What viewers see: the file's name, not where it lies on the server (the upload folder, the
+    # project's path, the user's home). Operators keep the full path in the admin and the CLI.
+    @property
+    def file_name(self) -> str:
+        return self.file_path.replace("\\", "/").rsplit("/", 1)[-1]
+
+    def _without_server_paths(self, text) -> str:
+        text = str(text or "")
+        folder = self.file_path.replace("\\", "/").rsplit("/", 1)[0] + "/" if "/" in self.file_path else ""
+        roots = {folder, str(settings.BASE_DIR) + "/", str(getattr(settings, "VAR_DIR", "")) + "/"}
+        for root in sorted((r for r in roots if len(r) > 1), key=len, reverse=True):
+            text = text.replace(root, "")
+        return re.sub(r"(?<![\w.])/(?:[\w.@+-]+/)+", "", text)  # any other absolute folder
+
+    def public_errors(self) -> list[dict]:
+        return [
+            {**e, "file": self._without_server_paths(e.get("file")), "message": self._without_server_paths(e.get("message"))}
+            if isinstance(e, dict) else e
+            for e in (self.errors or [])
+        ]
+
+    @property
+    def public_message(self) -> str:
+        return self._without_server_paths(self.message)
 
     def summary(self) -> dict:
         return {
@@ -90,8 +131,8 @@ class ImportRun(RunRow):
 
 
 class IoFormat(models.TextChoices):
-    STDIN = "stdin", "stdin/stdout"
-    FUNCTIONAL = "functional", "function call"
+    STDIN = vocab.IO_STDIN, vocab.IO_FORMAT_LABELS[vocab.IO_STDIN]
+    FUNCTIONAL = vocab.IO_FUNCTIONAL, vocab.IO_FORMAT_LABELS[vocab.IO_FUNCTIONAL]
 
 
 class ProcessStatus(models.TextChoices):
@@ -125,7 +166,7 @@ class ReviewStatus(models.TextChoices):
     NEEDS_ADJUDICATION = "needs_adjudication", "Needs adjudication"
 
 
-DIMENSIONS = ("algorithmic_thinking", "implementation", "mathematics", "data_structures", "edge_cases")
+DIMENSIONS = vocab.DIMENSIONS
 
 
 class Problem(models.Model):
@@ -163,6 +204,9 @@ class Problem(models.Model):
         max_length=16, choices=ProcessStatus.choices, default=ProcessStatus.PENDING, db_index=True
     )
     process_reasons = models.JSONField(default=list, blank=True)
+    # The last failure of each stage on this problem ({stage: {"message", "run"}}), so one bad
+    # problem is visible on itself while its run goes on; cleared when the stage next succeeds.
+    stage_errors = models.JSONField(default=dict, blank=True)
     normalized_hash = models.CharField(max_length=64, blank=True)
     verification_status = models.CharField(
         max_length=24, choices=VerificationStatus.choices, default=VerificationStatus.UNVERIFIED, db_index=True
@@ -221,9 +265,9 @@ class ProblemRevision(models.Model):
 
 
 class TestKind(models.TextChoices):
-    SAMPLE = "sample", "Sample"
-    HIDDEN = "hidden", "Hidden"
-    GENERATED = "generated", "Generated"
+    SAMPLE = vocab.TEST_SAMPLE, "Sample"
+    HIDDEN = vocab.TEST_HIDDEN, "Hidden"
+    GENERATED = vocab.TEST_GENERATED, "Generated"
 
 
 class TestCase(models.Model):
@@ -236,6 +280,8 @@ class TestCase(models.Model):
     input = models.TextField(blank=True)
     output = models.TextField(blank=True)
     kind = models.CharField(max_length=12, choices=TestKind.choices, default=TestKind.HIDDEN)
+    # Test group of a scored problem (Kattis `data/secret/<group>/`, subtasks); "" when none.
+    group = models.CharField(max_length=100, blank=True, default="")
     size_bytes = models.PositiveIntegerField(default=0)
     # Chosen for training and verification by the test-hygiene step (cap per problem).
     is_training = models.BooleanField(default=True)
@@ -263,6 +309,8 @@ class ReferenceSolution(models.Model):
 class StageRun(RunRow):
     """One run of a pipeline stage (process, verify, predict, measure, calibrate, select, bulk)."""
 
+    emits_run_finished = True
+
     stage = models.CharField(max_length=32, db_index=True)
     step = models.CharField(max_length=64, blank=True)
     params = models.JSONField(default=dict, blank=True)
@@ -276,12 +324,32 @@ class StageRun(RunRow):
     def __str__(self) -> str:
         return f"{self.stage} run #{self.pk} ({self.status})"
 
+    @property
+    def failed_count(self) -> int:
+        """Problems the run went on without: counts["failed"], or the sum over a process run's steps."""
+        counts = self.counts if isinstance(self.counts, dict) else {}
+        total = counts.get("failed", 0) if isinstance(counts.get("failed"), int) else 0
+        return total + sum(v.get("failed", 0) for v in counts.values() if isinstance(v, dict) and isinstance(v.get("failed"), int))
+
+
+class DuplicateMethod(models.TextChoices):
+    EXACT = "exact", "Exact (normalised text)"
+    NEAR = "near", "Near (MinHash, verified Jaccard)"
+
 
 class DuplicateCluster(models.Model):
-    method = models.CharField(max_length=16)  # exact | near
+    method = models.CharField(max_length=16, choices=DuplicateMethod.choices)
     canonical = models.ForeignKey(Problem, null=True, on_delete=models.SET_NULL, related_name="+")
     size = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
+
+
+class ContaminationMethod(models.TextChoices):
+    EXACT = "exact", "Exact duplicate"
+    NEAR = "near", "Near duplicate"
+    NGRAM = "ngram", "13-gram overlap"
+    ID = "id", "Same platform and id"
+    TITLE = "title", "Same title or slug"
 
 
 class MatchStatus(models.TextChoices):
@@ -293,7 +361,7 @@ class MatchStatus(models.TextChoices):
 class ContaminationMatch(models.Model):
     problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="contamination_matches")
     benchmark_problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="+")
-    method = models.CharField(max_length=24)  # exact | near | ngram | id | title
+    method = models.CharField(max_length=24, choices=ContaminationMethod.choices)
     score = models.FloatField(default=1.0)
     status = models.CharField(max_length=12, choices=MatchStatus.choices, default=MatchStatus.PENDING)
     created_at = models.DateTimeField(default=timezone.now)
@@ -334,6 +402,41 @@ class Verdict(models.Model):
     diff = models.TextField(blank=True)
 
 
+class CheckerOrigin(models.TextChoices):
+    LLM = "llm", "synthesised by an LLM"
+    CURATOR = "curator", "written or edited by a curator"
+
+
+class CheckerStatus(models.TextChoices):
+    VALID = "valid", "passed the sandbox validation"
+    REJECTED = "rejected", "failed the sandbox validation"
+    APPROVED = "approved", "approved: the problem's comparison rule"
+    SUPERSEDED = "superseded", "replaced by a later approval"
+
+
+class CheckerCandidate(models.Model):
+    """A checker program proposed for a problem that accepts many answers, with the outcome of its
+    sandbox validation (accepts every valid answer, rejects mutated ones). Approving one makes it
+    the problem's comparison rule and re-runs verification."""
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="checker_candidates")
+    source = models.TextField()
+    origin = models.CharField(max_length=16, choices=CheckerOrigin.choices)
+    status = models.CharField(max_length=16, choices=CheckerStatus.choices, db_index=True)
+    reason = models.TextField(blank=True)
+    validation = models.JSONField(default=dict, blank=True)
+    model = models.CharField(max_length=200, blank=True)
+    prompt_version = models.CharField(max_length=32, blank=True)
+    stage_run = models.ForeignKey(StageRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+
 # --- Difficulty -------------------------------------------------------------------------
 
 
@@ -349,11 +452,16 @@ class DifficultyRubric(models.Model):
         return f"rubric {self.version}"
 
 
+class PredictorKind(models.TextChoices):
+    LLM = "llm", "LLM endpoint"
+    FEATURES = "features", "Features model"
+
+
 class DifficultyModel(models.Model):
     """A trained offline predictor (the `features` model), stored as JSON coefficients — no pickle."""
 
     version = models.CharField(max_length=64, unique=True)
-    kind = models.CharField(max_length=16, default="features")
+    kind = models.CharField(max_length=16, choices=PredictorKind.choices, default=PredictorKind.FEATURES)
     params = models.JSONField()
     cv_accuracy = models.FloatField(null=True, blank=True)
     cv_accuracy_std = models.FloatField(null=True, blank=True)
@@ -378,7 +486,7 @@ class Prediction(models.Model):
     problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="predictions")
     rubric = models.ForeignKey(DifficultyRubric, on_delete=models.PROTECT, related_name="predictions")
     stage_run = models.ForeignKey(StageRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    predictor = models.CharField(max_length=16)  # llm | features
+    predictor = models.CharField(max_length=16, choices=PredictorKind.choices)
     model = models.CharField(max_length=200)
     prompt_version = models.CharField(max_length=32, blank=True)
     content_hash = models.CharField(max_length=64)
@@ -401,13 +509,18 @@ class Prediction(models.Model):
         indexes = [models.Index(fields=["content_hash", "model", "prompt_version"])]
 
 
+class PassRateOrigin(models.TextChoices):
+    MEASURED = "measured", "Measured here"
+    IMPORTED = "imported", "Imported graded results"
+
+
 class PassRateMeasurement(models.Model):
     problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="pass_rates")
     stage_run = models.ForeignKey(StageRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     model = models.CharField(max_length=200)
     samples = models.PositiveIntegerField()
     passes = models.PositiveIntegerField()
-    origin = models.CharField(max_length=16, default="measured")  # measured | imported
+    origin = models.CharField(max_length=16, choices=PassRateOrigin.choices, default=PassRateOrigin.MEASURED)
     created_at = models.DateTimeField(default=timezone.now)
 
     @property
@@ -415,10 +528,15 @@ class PassRateMeasurement(models.Model):
         return self.passes / self.samples if self.samples else 0.0
 
 
+class CalibrationMethod(models.TextChoices):
+    ISOTONIC = "isotonic", "Isotonic"
+    LOGISTIC = "logistic", "Logistic"
+
+
 class Calibration(models.Model):
     version = models.CharField(max_length=32, unique=True)
     rubric = models.ForeignKey(DifficultyRubric, on_delete=models.PROTECT, related_name="calibrations")
-    method = models.CharField(max_length=16, default="isotonic")
+    method = models.CharField(max_length=16, choices=CalibrationMethod.choices, default=CalibrationMethod.ISOTONIC)
     fitted = models.JSONField(default=dict)
     weights = models.JSONField(default=dict)
     bucket_bounds = models.JSONField(default=dict)
@@ -456,10 +574,15 @@ class Selection(models.Model):
 # --- Review -----------------------------------------------------------------------------
 
 
+class ReviewDecision(models.TextChoices):
+    ACCEPT = "accept", "Accept"
+    REJECT = "reject", "Reject"
+
+
 class Review(models.Model):
     problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="reviews")
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews")
-    decision = models.CharField(max_length=12)  # accept | reject
+    decision = models.CharField(max_length=12, choices=ReviewDecision.choices)
     reason = models.TextField(blank=True)
     adjusted_scores = models.JSONField(default=dict, blank=True)
     comment = models.TextField(blank=True)
@@ -503,7 +626,7 @@ class SavedView(models.Model):
 # --- Snapshots, exports, webhooks ----------------------------------------------------------
 
 
-class ImmutableError(Exception):
+class ImmutableError(ConflictError):
     """A snapshot, once made, never changes."""
 
 
@@ -559,9 +682,16 @@ class SnapshotItem(models.Model):
         raise ImmutableError(f"snapshot item {self.pk} is immutable")
 
 
+def export_format_choices() -> list[tuple[str, str]]:
+    """The registered writers (curation.exports): a new writer is a new choice, no migration."""
+    from curation.exports import EXPORT_FORMATS
+
+    return [(name, name) for name in EXPORT_FORMATS]
+
+
 class Export(RunRow):
     snapshot = models.ForeignKey(DatasetSnapshot, on_delete=models.PROTECT, related_name="exports")
-    format = models.CharField(max_length=24)  # canonical-jsonl | parquet | verl | trl | livecodebench
+    format = models.CharField(max_length=24, choices=export_format_choices)
     options = models.JSONField(default=dict, blank=True)
     file = models.CharField(max_length=500, blank=True, help_text="path under MEDIA_ROOT")
     size_bytes = models.PositiveBigIntegerField(default=0)
@@ -582,12 +712,18 @@ class Webhook(models.Model):
         return self.url
 
 
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+
+
 class WebhookDelivery(models.Model):
     webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
     event = models.CharField(max_length=64)
     message_id = models.CharField(max_length=64)
     payload = models.JSONField()
-    status = models.CharField(max_length=12, default="pending")  # pending | delivered | failed
+    status = models.CharField(max_length=12, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     response_body = models.TextField(blank=True)

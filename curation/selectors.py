@@ -9,6 +9,7 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from curation.filters import ProblemFilter
+from curation.judge.spec import JudgeSpec
 from curation.models import (
     DIMENSIONS,
     AuditEvent,
@@ -196,6 +197,28 @@ def problem_tests(problem: Problem) -> dict:
     for t in samples + others:
         t.truncated = t.size_bytes > len(t.input_head.encode()) + len(t.output_head.encode())
     return {"samples": samples, "others": others, "counts": counts, "total": sum(counts.values()), "shown": TESTS_SHOWN}
+
+
+def problem_training_tests(problem: Problem) -> list[tuple[int, str, str]]:
+    """(test id, input, expected) of the tests a problem is judged on, in order."""
+    return list(problem.tests.filter(is_training=True).order_by("ordinal").values_list("pk", "input", "output"))
+
+
+def problem_judge_spec(problem: Problem, tests=None) -> JudgeSpec:
+    """How `problem` is judged: the one spec that verification, pass-rate measurement and
+    snapshots (hence exports, the RL reward and evaluation) all use. `tests` are (input, expected)
+    pairs when the caller already holds them, else the training tests are read. Raises
+    JudgeSpecError naming the field when the stored facts cannot make a spec."""
+    if tests is None:
+        tests = [(i, o) for _pk, i, o in problem_training_tests(problem)]
+    extra = problem.extra or {}
+    return JudgeSpec.from_fields(
+        io_format=problem.io_format, comparison=problem.comparison, time_limit_ms=problem.time_limit_ms,
+        memory_limit_mb=problem.memory_limit_mb, tests=tests, function_name=problem.function_name,
+        # The source's own call expression (LeetCodeDataset: `Solution().twoSum`) and the code
+        # it runs first (its `prompt`: imports and helper classes such as ListNode).
+        entry_point=extra.get("entry_point") or None, prelude=extra.get("prompt"),
+    )
 
 
 def problem_solutions(problem: Problem) -> list[ReferenceSolution]:
@@ -417,3 +440,9 @@ def calibration_points(limit: int = 2000) -> dict:
 def has_filters(params: QueryDict) -> bool:
     return bool(filter_query_string(params))
 
+
+def problem_checker_candidates(problem, limit: int = 20):
+    """Checker candidates of a problem, newest first (approved one included)."""
+    from curation.models import CheckerCandidate
+
+    return list(CheckerCandidate.objects.filter(problem=problem).select_related("created_by", "decided_by")[:limit])

@@ -17,9 +17,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.text import get_valid_filename
 from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from curation import selectors
-from curation.forms import BulkActionForm, ReviewForm, SavedViewForm, StageStartForm, UploadForm, PIPELINE_STAGES
+from curation.forms import BulkActionForm, ReviewForm, SavedViewForm, StageStartForm, UploadForm
 from curation.models import DIMENSIONS, ImportRun, Problem, ReviewStatus, StageRun
 from curation.roles import role_required, user_has_role
 from curation.services import bulk as bulk_services
@@ -27,9 +28,15 @@ from curation.services import review as review_services
 from curation.services import saved_views as saved_view_services
 from curation.services.markdown_render import code_highlight, markdown_to_safe_html
 from curation.templatetags.partials import partial_render
+from curation.views_problem import problem_page_extras
 
 LIST_TEMPLATE = "curation/problem_list.html"
 SKIP_SESSION_KEY = "review_skipped"
+
+
+# A view that answers the same URL with a whole page or, for htmx, a partial: caches must key on
+# HX-Request, or a cached partial is served as the page (and back-button restores break).
+partial_varies = vary_on_headers("HX-Request")
 
 
 def _is_partial(request, target: str) -> bool:
@@ -46,6 +53,7 @@ def _roles(user) -> dict:
 
 @require_GET
 @role_required("viewer")
+@partial_varies
 def problem_list(request):
     fs = selectors.problem_filter(request.GET)
     qs = selectors.problem_list(filterset=fs)
@@ -130,6 +138,7 @@ def problem_detail(request, problem_id: int):
         "roles": _roles(request.user),
         "reviewable": problem.review_status in (ReviewStatus.UNREVIEWED, ReviewStatus.IN_REVIEW),
         "adjudicable": problem.review_status == ReviewStatus.NEEDS_ADJUDICATION,
+        **problem_page_extras(request, problem),  # statement toggle, checkers (views_problem.py)
     }
     return render(request, "curation/problem_detail.html", context)
 
@@ -346,6 +355,7 @@ def bulk_action(request):
 
 @require_GET
 @role_required("viewer")
+@partial_varies
 def stage_run_detail(request, run_id: int):
     try:
         run = selectors.stage_run_get(run_id)
@@ -359,6 +369,7 @@ def stage_run_detail(request, run_id: int):
 
 @require_GET
 @role_required("viewer")
+@partial_varies
 def import_run_detail(request, run_id: int):
     try:
         run = selectors.import_run_get(run_id)
@@ -375,6 +386,7 @@ def import_run_detail(request, run_id: int):
 
 @require_GET
 @role_required("viewer")
+@partial_varies
 def dashboard(request):
     jobs = selectors.jobs_recent()
     if _is_partial(request, "jobs"):
@@ -405,13 +417,14 @@ def dashboard(request):
 
 def _pipeline_context(request, upload_form=None) -> dict:
     from curation.collect import available_formats
-    from curation.services.stages import available_stages
+    from curation.pipeline import BY_NAME, pipeline_page_stages
 
     formats = sorted(available_formats())
     return {
         "upload_form": upload_form or UploadForm(formats=formats),
         "formats": formats,
-        "stages": [{"name": s, "available": s in available_stages()} for s in PIPELINE_STAGES],
+        "stages": [{"name": s.name, "label": s.label, "queue": s.queue, "command": s.command,
+                    "needs": [BY_NAME[p].label for p in s.prerequisites]} for s in pipeline_page_stages()],
         "jobs": selectors.jobs_recent(),
     }
 
@@ -453,18 +466,14 @@ def pipeline_import(request):
 @require_POST
 @role_required("admin")
 def pipeline_stage(request):
-    from curation.services.stages import UnknownStageError, stage_run_start
+    from curation.services.stages import stage_run_start
 
     form = StageStartForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Unknown stage.")
         return redirect("curation:pipeline")
     stage = form.cleaned_data["stage"]
-    try:
-        run = stage_run_start(stage=stage, user=request.user)
-    except UnknownStageError:
-        messages.error(request, f"The {stage} stage is not available yet (it is not registered), so it cannot be started.")
-        return redirect("curation:pipeline")
+    run = stage_run_start(stage=stage, user=request.user)
     messages.success(request, f"Started {stage} run #{run.pk}.")
     return redirect("curation:stage_run_detail", run_id=run.pk)
 

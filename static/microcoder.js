@@ -27,6 +27,11 @@
     const ordering = document.querySelector('#filter-form input[name="ordering"]');
     if (ordering) ordering.value = tpl.dataset.ordering || "";
   }
+  // <select data-autosubmit> submits its form on change (no inline handlers under the CSP).
+  document.addEventListener("change", function (e) {
+    const el = e.target;
+    if (el && el.matches && el.matches("select[data-autosubmit]") && el.form) el.form.requestSubmit();
+  });
   window.addEventListener("load", function () { renderMaths(document); });
   document.addEventListener("htmx:afterSettle", function (e) { syncQuery(); renderMaths(e.target); });
 })();

@@ -17,12 +17,19 @@ SCORE_FIELDS = tuple(f"score_{dim}" for dim in m.DIMENSIONS)
 
 
 class TokenInputSerializer(serializers.Serializer):
-    username = serializers.CharField(required=False, help_text="Only when not already authenticated")
-    password = serializers.CharField(required=False, write_only=True, style={"input_type": "password"})
+    username = serializers.CharField(required=False, max_length=150, help_text="Only when not already authenticated")
+    password = serializers.CharField(required=False, max_length=4096, write_only=True, style={"input_type": "password"})
+    name = serializers.CharField(required=False, max_length=100, default="api", help_text="What or who uses the token")
+    expires_in_days = serializers.IntegerField(required=False, default=30, min_value=1,
+                                               help_text="Days until it expires (at most API_TOKEN_MAX_DAYS, 365 by default)")
 
 
 class TokenOutputSerializer(serializers.Serializer):
-    token = serializers.CharField()
+    token = serializers.CharField(help_text="The token itself: shown this once, only its digest is stored")
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    prefix = serializers.CharField()
+    expires_at = serializers.DateTimeField()
     username = serializers.CharField()
     created = serializers.BooleanField()
 
@@ -98,7 +105,7 @@ class ProblemPatchSerializer(serializers.Serializer):
 class TestCaseSerializer(serializers.ModelSerializer):
     class Meta:
         model = m.TestCase
-        fields = ("id", "problem", "ordinal", "kind", "is_training", "size_bytes", "input", "output", "flags")
+        fields = ("id", "problem", "ordinal", "kind", "group", "is_training", "size_bytes", "input", "output", "flags")
         read_only_fields = fields
 
 
@@ -283,13 +290,18 @@ RUN_FIELDS = (
 
 
 class ImportRunSerializer(serializers.ModelSerializer):
+    """The file's name only, and errors without server folders (ImportRun.public_errors)."""
+
     progress = serializers.FloatField(read_only=True)
     source = serializers.CharField(source="source.name", read_only=True)
+    file_name = serializers.CharField(read_only=True)
+    message = serializers.CharField(source="public_message", read_only=True)
+    errors = serializers.ListField(source="public_errors", child=serializers.DictField(), read_only=True)
 
     class Meta:
         model = m.ImportRun
         fields = RUN_FIELDS + (
-            "source", "file_path", "format", "created_count", "updated_count", "unchanged_count", "failed_count",
+            "source", "file_name", "format", "created_count", "updated_count", "unchanged_count", "failed_count",
         )
         read_only_fields = fields
 

@@ -12,12 +12,14 @@ from drf_spectacular.types import OpenApiTypes
 import django_filters as df
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, renderers, status, viewsets
-from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import ApiToken
+from accounts.services import TokenInputError, api_token_create, api_token_revoke
+from accounts.throttles import TokenCreateThrottle
 from curation import models as m
 from curation.exports import ExportOptionsError
 from curation.filters import ProblemFilter
@@ -30,7 +32,7 @@ from .exceptions import Conflict, JsonErrorsMixin, field_error
 from .pagination import ApiCursorPagination, AscendingIdPagination, OrdinalPagination
 from .permissions import RolePermission
 from .schema import ApiAutoSchema, ErrorSerializer
-from .services import ProblemVersionConflict, problem_labels_update
+from .services import problem_labels_update
 
 ID_REGEX = r"[0-9]{1,18}"
 
@@ -52,20 +54,24 @@ class ReadOnlyViewSet(ApiViewMixin, mixins.ListModelMixin, mixins.RetrieveModelM
 
 
 class AuthTokenView(JsonErrorsMixin, APIView):
-    """POST: the current user's API token (created if missing); unauthenticated callers send
-    username and password. DELETE: revoke the current user's token."""
+    """POST: a new named API token (shown once; only its digest is kept), for the current user or,
+    unauthenticated, for the username and password given. DELETE: revoke the token this request
+    authenticates with. Logins are throttled by django-axes, creation by TokenCreateThrottle."""
 
     schema = ApiAutoSchema()
 
     def get_permissions(self):
         return [AllowAny()] if self.request.method == "POST" else [IsAuthenticated()]
 
-    @extend_schema(request=s.TokenInputSerializer, responses={200: s.TokenOutputSerializer, 201: s.TokenOutputSerializer})
+    def get_throttles(self):
+        return [TokenCreateThrottle()] if self.request.method == "POST" else super().get_throttles()
+
+    @extend_schema(request=s.TokenInputSerializer, responses={201: s.TokenOutputSerializer})
     def post(self, request):
+        data = s.TokenInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
         user = request.user if request.user.is_authenticated else None
         if user is None:
-            data = s.TokenInputSerializer(data=request.data)
-            data.is_valid(raise_exception=True)
             username, password = data.validated_data.get("username"), data.validated_data.get("password")
             if not username:
                 raise field_error("username", "This field is required when not authenticated.")
@@ -74,13 +80,24 @@ class AuthTokenView(JsonErrorsMixin, APIView):
             user = authenticate(request._request, username=username, password=password)
             if user is None or not user.is_active:
                 raise field_error("password", "Unable to log in with these credentials.")
-        token, created = Token.objects.get_or_create(user=user)
-        body = s.TokenOutputSerializer({"token": token.key, "username": user.get_username(), "created": created}).data
-        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        try:
+            token, raw = api_token_create(user=user, name=data.validated_data["name"],
+                                          expires_in_days=data.validated_data["expires_in_days"])
+        except TokenInputError as exc:
+            raise field_error(exc.field, exc.message) from None
+        body = s.TokenOutputSerializer({
+            "token": raw, "id": token.pk, "name": token.name, "prefix": token.prefix, "expires_at": token.expires_at,
+            "username": user.get_username(), "created": True,
+        }).data
+        response = Response(body, status=status.HTTP_201_CREATED)
+        response["Cache-Control"] = "no-store"
+        return response
 
     @extend_schema(request=None, responses={204: None})
     def delete(self, request):
-        Token.objects.filter(user=request.user).delete()
+        if not isinstance(request.auth, ApiToken):
+            raise field_error("token", "Send the token to revoke as the Authorization header; revoke others on the token page.")
+        api_token_revoke(token=request.auth, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -130,10 +147,7 @@ class ProblemViewSet(ApiViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
         data.is_valid(raise_exception=True)
         changes = dict(data.validated_data)
         version = changes.pop("version")
-        try:
-            problem_labels_update(problem_id=problem.pk, user=request.user, version=version, changes=changes)
-        except ProblemVersionConflict as exc:
-            raise Conflict(f"version: {exc}") from None
+        problem_labels_update(problem_id=problem.pk, user=request.user, version=version, changes=changes)
         return Response(s.ProblemDetailSerializer(self.get_queryset().get(pk=problem.pk)).data)
 
 
@@ -185,10 +199,7 @@ class SelectionViewSet(ApiViewMixin, mixins.ListModelMixin, mixins.RetrieveModel
     def create(self, request, *args, **kwargs):
         data = s.SelectionCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            selection = snapshot_services.selection_create(user=request.user, **data.validated_data)
-        except snapshot_services.SnapshotCriteriaError as exc:
-            raise field_error(exc.field, exc.message) from None
+        selection = snapshot_services.selection_create(user=request.user, **data.validated_data)
         return Response(s.SelectionSerializer(self.get_queryset().get(pk=selection.pk)).data, status=status.HTTP_201_CREATED)
 
 
@@ -205,13 +216,10 @@ class SnapshotViewSet(ApiViewMixin, mixins.ListModelMixin, mixins.RetrieveModelM
         decontamination = v.get("decontamination")
         if decontamination and decontamination.get("cutoff_date"):
             decontamination = {**decontamination, "cutoff_date": decontamination["cutoff_date"].isoformat()}
-        try:
-            snapshot = snapshot_services.snapshot_create(
-                name=v["name"], user=request.user, selection=v.get("selection"), filters=v.get("filters"),
-                decontamination=decontamination,
-            )
-        except snapshot_services.SnapshotCriteriaError as exc:
-            raise field_error(exc.field, exc.message) from None
+        snapshot = snapshot_services.snapshot_create(
+            name=v["name"], user=request.user, selection=v.get("selection"), filters=v.get("filters"),
+            decontamination=decontamination,
+        )
         return Response(s.DatasetSnapshotSerializer(snapshot).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=s.SnapshotItemSerializer(many=True))
@@ -318,20 +326,14 @@ class WebhookViewSet(ApiViewMixin, viewsets.ModelViewSet):
     def create(self, request, *args, **kwargs):
         data = s.WebhookInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            hook = webhook_services.webhook_create(user=request.user, **data.validated_data)
-        except webhook_services.WebhookInputError as exc:
-            raise field_error(exc.field, exc.message) from None
+        hook = webhook_services.webhook_create(user=request.user, **data.validated_data)
         return Response(s.WebhookSerializer(hook).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
         hook = self.get_object()
         data = s.WebhookInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        try:
-            hook = webhook_services.webhook_update(webhook=hook, user=request.user, **data.validated_data)
-        except webhook_services.WebhookInputError as exc:
-            raise field_error(exc.field, exc.message) from None
+        hook = webhook_services.webhook_update(webhook=hook, user=request.user, **data.validated_data)
         return Response(s.WebhookSerializer(hook).data)
 
     def destroy(self, request, *args, **kwargs):

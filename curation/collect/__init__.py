@@ -8,13 +8,13 @@ Importing this package registers every format.
 """
 from __future__ import annotations
 
-from .base import FieldError, ImportLimits, Importer, UnknownFormatError
+from .importer import FieldError, ImportLimits, Importer, UnknownFormatError
 from .records import CanonicalProblem, CanonicalSolution, CanonicalTest, RecordError
 from .registry import available_formats, get_importer, register
 
 # Import every importer module so that it registers its format.
 from . import (  # noqa: E402,F401  isort: skip
-    apps,
+    apps_dataset,
     canonical_jsonl,
     codecontests_dir,
     codecontests_hf,

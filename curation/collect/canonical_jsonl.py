@@ -10,7 +10,9 @@ import io
 import json
 from typing import IO, Any, Iterable
 
-from .base import FieldError, RowImporter, require
+from .fields import require
+from .importer import FieldError
+from .readers import RowImporter
 from .records import (
     TEST_GENERATED,
     TEST_HIDDEN,
@@ -105,7 +107,10 @@ class CanonicalJsonlImporter(RowImporter):
             kind = t.get("kind", TEST_HIDDEN)
             if kind not in _TEST_KINDS:
                 raise FieldError(f"tests[{i}].kind", f"unknown test kind {kind!r}")
-            tests.append(CanonicalTest(input=t["input"], output=t["output"], kind=kind))
+            group = t.get("group") or ""
+            if not isinstance(group, str):
+                raise FieldError(f"tests[{i}].group", "expected text")
+            tests.append(CanonicalTest(input=t["input"], output=t["output"], kind=kind, group=group))
         kwargs["tests"] = tests
         sols = []
         for i, s in enumerate(_typed(row, "solutions", (list,), [])):

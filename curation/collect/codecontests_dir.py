@@ -16,13 +16,8 @@ import re
 from pathlib import Path
 from typing import Iterator
 
-from .base import (
-    FieldError,
-    FolderHasher,
-    Importer,
-    Result,
-    read_text_file,
-)
+from .folders import FolderHasher, iter_folder_records, read_text_file
+from .importer import FieldError, Importer, Result
 from .records import (
     TEST_HIDDEN,
     TEST_SAMPLE,
@@ -110,7 +105,7 @@ class CodeContestsDirImporter(Importer):
 
     def iter_records(self, path: str | os.PathLike) -> Iterator[Result]:
         root = Path(path)
-        yield from self.iter_folder_records(root, lambda p: (p / "PROBLEM.md").is_file(), self.parse_folder)
+        yield from iter_folder_records(self, root, lambda p: (p / "PROBLEM.md").is_file(), self.parse_folder)
 
     def parse_folder(self, folder: Path) -> CanonicalProblem:
         limits = self.limits

@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .base import FieldError, RowImporter, literal, make_tests, opt_str, require, str_list
+from .fields import literal, make_tests, opt_str, require, str_list
+from .importer import FieldError
+from .readers import RowImporter
 from .codecontests_dir import CODECONTESTS_DIFFICULTY
 from .records import (
     TEST_GENERATED,

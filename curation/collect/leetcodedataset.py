@@ -12,7 +12,9 @@ import datetime as dt
 import re
 from typing import Any
 
-from .base import FieldError, RowImporter, literal, normalise_difficulty, opt_str, require, str_list
+from .fields import literal, normalise_difficulty, opt_str, require, str_list
+from .importer import FieldError
+from .readers import RowImporter
 from .records import IO_FUNCTIONAL, TEST_HIDDEN, CanonicalProblem, CanonicalSolution, CanonicalTest
 from .registry import register
 

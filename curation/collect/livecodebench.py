@@ -5,6 +5,11 @@ starter_code, difficulty, public_test_cases (JSON string of [{input, output, tes
 private_test_cases (the same JSON string, or base64(zlib(pickle(JSON string)))), metadata
 (JSON string; `func_name` means function-call style).
 
+LiveCodeBench's published evaluation rows (`insert_output_evaluation`: the same problem fields plus
+`code_list`, `graded_list`, `pass@1`, and `metadata` as a LIST of per-generation details) carry no
+tests: they import as problems flagged `no_tests`, good as a benchmark for decontamination; the
+function name then comes from the starter code.
+
 The pickle is decoded with a restricted unpickler that refuses every global, so a crafted
 payload cannot import or call anything; the result must be a plain `str`.
 """
@@ -15,12 +20,15 @@ import binascii
 import io
 import json
 import pickle
+import re
 import zlib
 from typing import Any
 
 import orjson
 
-from .base import FieldError, RowImporter, literal, normalise_difficulty, opt_str, require
+from .fields import literal, normalise_difficulty, opt_str, require
+from .importer import FieldError
+from .readers import RowImporter
 from .leetcodedataset import parse_date
 from .records import (
     IO_FUNCTIONAL,
@@ -130,8 +138,19 @@ class LiveCodeBenchImporter(RowImporter):
         pub_tests, t1 = _tests(public, "public_test_cases", TEST_SAMPLE)
         priv_tests, t2 = _tests(private, "private_test_cases", TEST_HIDDEN)
 
-        metadata = literal(row.get("metadata"), "metadata", dict) or {}
+        raw_metadata = literal(row.get("metadata"), "metadata", (dict, list))
+        evaluation: dict[str, Any] = {}
+        if isinstance(raw_metadata, list):
+            # An evaluation row: the list describes generations, not the problem.
+            metadata: dict = {}
+            evaluation = _evaluation_summary(row)
+        else:
+            metadata = raw_metadata or {}
         func_name = metadata.get("func_name") or ""
+        starter_code = opt_str(row, "starter_code")
+        if not func_name and evaluation and platform == "leetcode":
+            m = _STARTER_METHOD.search(starter_code)
+            func_name = m.group(1) if m else ""
         functional = bool(func_name) or (t1 | t2) == {"functional"}
         difficulty_raw = row.get("difficulty")
         difficulty = normalise_difficulty(difficulty_raw)
@@ -166,7 +185,7 @@ class LiveCodeBenchImporter(RowImporter):
             contest_date=parse_date(row.get("contest_date"), "contest_date"),
             url=url,
             io_format=IO_FUNCTIONAL if functional else IO_STDIN,
-            starter_code=opt_str(row, "starter_code"),
+            starter_code=starter_code,
             function_name=str(func_name),
             difficulty_label=difficulty,
             tests=pub_tests + priv_tests,
@@ -175,8 +194,25 @@ class LiveCodeBenchImporter(RowImporter):
                 "metadata": metadata,
                 "difficulty_raw": difficulty_raw,
                 "contest_datetime": str(row.get("contest_date") or "") or None,
+                **({"lcb_evaluation": evaluation} if evaluation else {}),
             },
         )
+
+
+_STARTER_METHOD = re.compile(r"^\s+def\s+([A-Za-z_]\w*)\s*\(\s*self\b", re.M)
+
+
+def _evaluation_summary(row: dict[str, Any]) -> dict[str, Any]:
+    """What an evaluation row says about the graded generations (not the code itself)."""
+    graded = row.get("graded_list")
+    summary: dict[str, Any] = {"metadata_entries": len(row.get("metadata") or [])}
+    if isinstance(graded, list):
+        summary["generations"] = len(graded)
+        summary["passed"] = sum(1 for g in graded if g is True)
+    pass1 = row.get("pass@1")
+    if isinstance(pass1, (int, float)) and not isinstance(pass1, bool):
+        summary["pass@1"] = float(pass1)
+    return summary
 
 
 def _json_or_list(value: Any, field: str) -> list:

@@ -21,6 +21,9 @@ TEST_GENERATED = "generated"
 # Problem-level flags an importer may raise; they are facts, not errors.
 FLAG_NO_TESTS = "no_tests"
 FLAG_NO_SOLUTION = "no_solution"
+FLAG_STATEMENT_FROM_PDF = "statement_from_pdf"  # text extracted from a PDF: layout may be lost
+FLAG_NOT_JUDGEABLE = "not_judgeable"  # e.g. interactive: needs the source's own interactor
+FLAG_LIMIT_CLAMPED = "limit_clamped"  # a time/memory limit was infinite or absurd and was clamped
 
 
 @dataclass
@@ -28,6 +31,8 @@ class CanonicalTest:
     input: str
     output: str
     kind: str = TEST_HIDDEN
+    # Test group of a scored problem (Kattis `data/secret/<group>/`); "" when the source has none.
+    group: str = ""
 
 
 @dataclass
@@ -44,7 +49,7 @@ class CanonicalProblem:
     title: str
     statement: str
     platform: str = ""
-    statement_format: str = "markdown"  # markdown | html | text
+    statement_format: str = "markdown"  # markdown | html | text | latex
     contest_id: str = ""
     problem_index: str = ""  # "A", "E1", or a platform question id
     contest_date: dt.date | None = None
@@ -83,7 +88,13 @@ class CanonicalProblem:
         data["contest_date"] = self.contest_date.isoformat() if self.contest_date else None
         data["tags"] = list(self.tags)
         data["comparison"] = dict(self.comparison)
-        data["tests"] = [{"input": t.input, "output": t.output, "kind": t.kind} for t in self.tests]
+        # "group" only where set: adding the key to every test would change the content hash of
+        # every problem already imported, and a re-import would then report them all as updated.
+        data["tests"] = [
+            {"input": t.input, "output": t.output, "kind": t.kind, "group": t.group} if t.group
+            else {"input": t.input, "output": t.output, "kind": t.kind}
+            for t in self.tests
+        ]
         data["solutions"] = [{"code": s.code, "language": s.language, "is_correct": s.is_correct} for s in self.solutions]
         data["flags"] = list(self.flags)
         data["extra"] = dict(self.extra)

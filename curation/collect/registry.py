@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Callable, TypeVar
 
-from .base import ImportLimits, Importer, UnknownFormatError
+from .importer import ImportLimits, Importer, UnknownFormatError
 
 _REGISTRY: dict[str, type[Importer]] = {}
 

@@ -12,7 +12,9 @@ import re
 from typing import Any
 from urllib.parse import urlparse
 
-from .base import FieldError, RowImporter, literal, make_tests, opt_str, require, str_list
+from .fields import literal, make_tests, opt_str, require, str_list
+from .importer import FieldError
+from .readers import RowImporter
 from .leetcodedataset import parse_date
 from .records import IO_FUNCTIONAL, IO_STDIN, TEST_HIDDEN, CanonicalProblem, CanonicalSolution, CanonicalTest
 from .registry import register

@@ -11,6 +11,11 @@ import hashlib
 import json
 from typing import IO, Any
 
+from curation.errors import FieldError
+from curation.judge.spec import JudgeSpec
+from curation.llm.prompts import problem_instruction
+from curation.vocabulary import IO_FUNCTIONAL
+
 SPLIT_TRAIN = "train"
 SPLIT_VALIDATION = "validation"
 
@@ -18,13 +23,8 @@ DEFAULT_BATCH_SIZE = 500
 MAX_BATCH_SIZE = 10_000
 
 
-class ExportOptionsError(ValueError):
+class ExportOptionsError(FieldError):
     """Bad export options; `field` names the offending option."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 def options_normalize(options: dict[str, Any] | None, *, extra_keys: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -89,34 +89,28 @@ def split_assign(item: dict[str, Any], options: dict[str, Any]) -> str:
     return SPLIT_TRAIN
 
 
-def default_format_instruction(item: dict[str, Any]) -> str:
-    if item.get("io_format") == "functional":
-        name = item.get("function_name") or "the function"
-        text = f"Write a Python 3 solution that implements `{name}`; it is called directly with the test arguments."
-        if item.get("starter_code"):
-            text += f"\n\nUse this starter code:\n```python\n{item['starter_code'].rstrip()}\n```"
-        return text
-    return "Write a Python 3 program that reads the input from standard input and writes the answer to standard output."
-
-
 def prompt_text(item: dict[str, Any]) -> str:
     """The user message: the statement, then the format instruction (the stored one, or a default)."""
-    instruction = (item.get("format_instruction") or "").strip() or default_format_instruction(item)
+    instruction = problem_instruction(item.get("format_instruction"), item.get("io_format"),
+                                      item.get("function_name"), item.get("starter_code"))
     return f"{item['statement'].rstrip()}\n\n{instruction}"
 
 
 def tests_ground_truth(item: dict[str, Any]) -> str:
     """Tests as one JSON string in the APPS/TACO shape that code reward functions read
-    (`inputs`, `outputs`, `fn_name`), plus our comparison rule and io format."""
+    (`inputs`, `outputs`, `fn_name`), plus the whole judge spec without its tests (io format,
+    comparison rule, limits, entry point, prelude): `JudgeSpec.from_item(json.loads(...))` gives
+    back exactly how the problem was judged here."""
     tests = item.get("tests") or []
     payload: dict[str, Any] = {
         "inputs": [t["input"] for t in tests],
         "outputs": [t["output"] for t in tests],
     }
-    if item.get("io_format") == "functional" and item.get("function_name"):
+    if item.get("io_format") == IO_FUNCTIONAL and item.get("function_name"):
         payload["fn_name"] = item["function_name"]
-    payload["io_format"] = item.get("io_format") or "stdin"
-    payload["comparison"] = item.get("comparison") or {"mode": "tokens"}
+    judge = JudgeSpec.from_item(item).to_dict()
+    del judge["tests"]  # already there as inputs/outputs
+    payload.update(judge)
     return json.dumps(payload, ensure_ascii=False, sort_keys=True)
 
 

@@ -17,26 +17,25 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from curation.errors import FieldError
+from curation.vocabulary import IO_FORMATS  # stdin | functional
+
 from .compare import normalize_rule
 from .results import JudgeReport, Limits
 from .sandbox import SandboxConfig
 
 SPEC_VERSION = 1
-IO_FORMATS = ("stdin", "functional")
 # Bounds that keep a hand-edited or hostile spec from asking the sandbox for absurd resources.
 MAX_TIME_LIMIT_S = 60.0
 MAX_MEMORY_MB = 8192
 DEFAULT_TIME_LIMIT_S = 6.0
 DEFAULT_MEMORY_MB = 512
+# CPython alone needs more than some sources' limits (written for C++): never judge below this.
+MIN_JUDGE_MEMORY_MB = 256
 
 
-class JudgeSpecError(ValueError):
+class JudgeSpecError(FieldError):
     """A spec that cannot be built; names the field."""
-
-    def __init__(self, field_name: str, message: str):
-        super().__init__(f"{field_name}: {message}")
-        self.field = field_name
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -137,4 +136,58 @@ class JudgeSpec:
             time_limit_s=time_limit, memory_limit_mb=memory,
             tests=tuple(tests), entry_point=data.get("entry_point") or None,
             prelude=data.get("prelude"),
+        )
+
+    # --- building from a problem's fields -------------------------------------------------------
+    @classmethod
+    def from_fields(cls, *, io_format: str | None, comparison: dict | None, time_limit_ms: int | float | None,
+                    memory_limit_mb: int | None, tests=(), function_name: str | None = None,
+                    entry_point: str | None = None, prelude: str | None = None) -> "JudgeSpec":
+        """The spec of a problem from its stored fields (a Problem row or a frozen item's keys).
+
+        Absent limits take the defaults; limits beyond the spec's bounds are clamped rather than
+        refused (a source's ``.inf`` or a 100 s limit still judges, at the bound); memory is at
+        least MIN_JUDGE_MEMORY_MB. A functional problem is called through ``entry_point`` (the
+        source's, e.g. ``Solution().twoSum``) or else its function name, after ``prelude``."""
+        io_format = io_format or "stdin"
+        functional = io_format == "functional"
+        try:
+            seconds = float(time_limit_ms) / 1000 if time_limit_ms else DEFAULT_TIME_LIMIT_S
+        except (TypeError, ValueError) as exc:
+            raise JudgeSpecError("time_limit_ms", str(exc)) from exc
+        if not math.isfinite(seconds) or seconds > MAX_TIME_LIMIT_S:
+            seconds = MAX_TIME_LIMIT_S
+        memory = min(MAX_MEMORY_MB, max(MIN_JUDGE_MEMORY_MB, int(memory_limit_mb or DEFAULT_MEMORY_MB)))
+        return cls(
+            io_format=io_format, comparison=comparison or {"mode": "tokens"}, time_limit_s=seconds,
+            memory_limit_mb=memory, tests=tuple((str(i), str(o)) for i, o in tests),
+            entry_point=(entry_point or function_name or None) if functional else None,
+            prelude=prelude if functional else None,
+        )
+
+    @classmethod
+    def from_item(cls, item: Any) -> "JudgeSpec":
+        """The spec of a frozen snapshot item (its ``judge`` key) or of an export's ground truth
+        (the APPS-shaped ``inputs``/``outputs`` plus the spec fields). Items frozen before the
+        spec existed are rebuilt from their problem fields, the way the problem was judged."""
+        if not isinstance(item, dict):
+            raise JudgeSpecError("item", f"expected an object, got {type(item).__name__}")
+        if isinstance(item.get("judge"), dict):
+            return cls.from_dict(item["judge"])
+        if "inputs" in item:  # ground truth
+            inputs, outputs = item.get("inputs"), item.get("outputs")
+            if not isinstance(inputs, list) or not isinstance(outputs, list) or len(inputs) != len(outputs):
+                raise JudgeSpecError("inputs", "inputs and outputs must be lists of the same length")
+            data = {k: v for k, v in item.items() if k not in ("inputs", "outputs", "fn_name")}
+            data["tests"] = [{"input": i, "output": o} for i, o in zip(inputs, outputs)]
+            data.setdefault("entry_point", item.get("fn_name"))
+            return cls.from_dict(data)
+        tests = item.get("tests") or []
+        if not isinstance(tests, list) or not all(isinstance(t, dict) for t in tests):
+            raise JudgeSpecError("tests", "must be a list of {input, output}")
+        return cls.from_fields(
+            io_format=item.get("io_format"), comparison=item.get("comparison"),
+            time_limit_ms=item.get("time_limit_ms"), memory_limit_mb=item.get("memory_limit_mb"),
+            tests=[(t.get("input", ""), t.get("output", "")) for t in tests],
+            function_name=item.get("function_name"), entry_point=item.get("entry_point"), prelude=item.get("prelude"),
         )

@@ -7,6 +7,7 @@ Public API
 - ``clean_text(text) -> str``                       encoding artefacts, ``$$$x$$$``, stray ``$``
 - ``html_to_markdown(html) -> str``                 LaTeX segments protected from markdownify
 - ``normalize_statement(text, statement_format=None) -> str``   the one-call entry point
+- ``statement_warnings(statement) -> dict``         e.g. suspected lost superscripts ("≤ 109")
 - ``markdown_section(markdown, heading) -> str``    body of a ``## Heading`` section
 - ``parse_starter_code(code, function_name_hint="") -> Signature | None``
 - ``detect_io_format(statement, starter_code="", function_name_hint="") -> IOFormat``
@@ -23,8 +24,9 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-IO_STDIN = "stdin"
-IO_FUNCTIONAL = "functional"
+from curation.vocabulary import IO_FUNCTIONAL, IO_STDIN  # noqa: F401 — the project's io formats
+
+from . import statement_layout as layout
 
 # --------------------------------------------------------------------------------------------
 # Encoding clean-up
@@ -133,6 +135,9 @@ _HTML_TAG = re.compile(
 )
 
 
+_BLOCK_TAG = re.compile(r"</?(?:p|div|ul|ol|li|pre|br|h[1-6]|table|tr|td)(?:\s[^<>]*)?/?>")
+
+
 def looks_like_html(text: str) -> bool:
     """True when the text carries real HTML markup (not just ``a < b`` comparisons)."""
     if not text:
@@ -183,14 +188,36 @@ def html_to_markdown(html: str) -> str:
 
 
 def normalize_statement(text: str, statement_format: str | None = None) -> str:
-    """Entry point: detect HTML (unless ``statement_format`` says so), convert, clean."""
+    """Entry point: detect HTML (unless ``statement_format`` says so), convert, clean, then give
+    the text its page structure (``statement_layout``: headings, fenced examples, lists, line
+    breaks, TeX outside maths)."""
     if not text:
         return ""
-    is_html = statement_format == "html" or (statement_format in (None, "", "markdown", "text")
-                                              and looks_like_html(text))
+    if statement_format == "text":
+        # Plain text talks about markup as data ("wrap it with <b> and </b>", LeetCode's tag
+        # validator's "<DIV>"): only scraped page structure (lowercase block tags outside quoted
+        # strings) makes it HTML.
+        probe = re.sub(r'"[^"\n]*"', '""', text)
+        is_html = len(_BLOCK_TAG.findall(probe)) >= 2 and looks_like_html(probe)
+    else:
+        is_html = statement_format == "html" or (statement_format in (None, "", "markdown") and looks_like_html(text))
     if is_html:
         text = html_to_markdown(text)
-    return clean_text(text)
+    text = clean_text(text)
+    if statement_format == "latex":
+        return text  # LaTeX source: its line breaks are wrapping, its maths already delimited
+    # Plain text (and "Markdown" that is really plain text, like CodeContests): every line break
+    # was a paragraph or list item on the page. Real Markdown and converted HTML keep theirs.
+    keep_breaks = not is_html and not (statement_format == "markdown" and layout.has_markdown_structure(text))
+    text = layout.restructure(text, keep_line_breaks=keep_breaks)
+    return layout.tex_outside_math(text)
+
+
+def statement_warnings(statement: str) -> dict[str, list[str]]:
+    """Things in a normalised statement a curator should check: ``{"lost_superscript": [snippets]}``
+    where "≤ 109" probably was 10^9 (flagged, never rewritten)."""
+    found = layout.lost_superscripts(statement or "")
+    return {"lost_superscript": found} if found else {}
 
 
 def markdown_section(markdown: str, heading: str, level: int = 2) -> str:
@@ -339,31 +366,9 @@ def detect_io_format(statement: str, starter_code: str = "", function_name_hint:
 # Format instructions (versioned templates: change wording by adding a version, never in place)
 # --------------------------------------------------------------------------------------------
 
-FORMAT_INSTRUCTIONS: dict[tuple[str, str], str] = {
-    (IO_STDIN, "v1"): (
-        "Write a complete Python 3 program that reads the input from standard input and writes "
-        "the answer to standard output, following the Input and Output sections exactly. "
-        "Do not print anything else (no prompts or debug output)."
-    ),
-    (IO_FUNCTIONAL, "v1"): (
-        "Complete the method `{function_name}` of class Solution in Python 3. Do not read from "
-        "standard input or print; return the result. Use this starter code:\n\n"
-        "```python\n{starter_code}\n```"
-    ),
-}
-DEFAULT_FORMAT_VERSION = "v1"
-
-
-def format_instruction(io_format: str, function_name: str = "", starter_code: str = "",
-                       version: str = DEFAULT_FORMAT_VERSION) -> str:
-    try:
-        template = FORMAT_INSTRUCTIONS[(io_format, version)]
-    except KeyError:
-        raise ValueError(f"no format instruction for ({io_format!r}, {version!r})") from None
-    starter = starter_code.rstrip() if starter_code else ""
-    if io_format == IO_FUNCTIONAL and not starter and function_name:
-        starter = f"class Solution:\n    def {function_name}(self, *args):\n        pass"
-    return template.format(function_name=function_name, starter_code=starter)
+# One source for every prompt's format instruction: the LLM prompts module (re-exported here,
+# where the normaliser stores them on each problem).
+from curation.llm.prompts import DEFAULT_FORMAT_VERSION, FORMAT_INSTRUCTIONS, format_instruction  # noqa: E402,F401
 
 
 # --------------------------------------------------------------------------------------------

@@ -126,7 +126,8 @@ def extract_leetcode_samples(text: str) -> list[Sample]:
     samples: list[Sample] = []
     for k, m in enumerate(starts):
         end = starts[k + 1].start() if k + 1 < len(starts) else len(text)
-        block = text[m.end(): end]
+        # The normaliser fences an example's body (as LeetCode's page shows it in <pre>).
+        block = re.sub(r"^[ \t]*```[^\n]*$\n?", "", text[m.end(): end], flags=re.M)
         im = re.search(r"^\s*(?:\*\*)?Input(?:\*\*)?\s*:?(?:\*\*)?[ \t]*", block, re.M)
         om = re.search(r"^\s*(?:\*\*)?Output(?:\*\*)?\s*:?(?:\*\*)?[ \t]*", block, re.M)
         if not im or not om or om.start() < im.end():

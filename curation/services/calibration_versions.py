@@ -16,7 +16,7 @@ from curation.difficulty.rubric import DEFAULT_RUBRIC, DIMENSION_KEYS
 from curation.models import Calibration, DifficultyRubric, StageRun
 from curation.services.audit import audit_event_record
 from curation.services.runs import run_progress, run_start
-from curation.services.stages import stage_executor, stage_run_start
+from curation.services.stages import stage_run_start
 
 WEIGHT_TOLERANCE = 1e-6
 METRIC_KEYS = ("n", "rho", "rho_model_scores", "ece", "counts", "evidence_counts", "rho_by", "evidence")
@@ -92,7 +92,6 @@ def calibration_version_activate(*, user, calibration_id: int) -> StageRun:
     return stage_run_start(stage="calibration_activate", user=user, params={"calibration_id": calibration_id})
 
 
-@stage_executor("calibration_activate", queue="default")
 def calibration_activate_execute(run: StageRun) -> None:
     from curation.services import difficulty as difficulty_services
 

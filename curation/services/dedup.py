@@ -15,6 +15,7 @@ from curation.models import ContaminationMatch, DuplicateCluster, MatchStatus, P
 from curation.process import decontam as decontam_core
 from curation.process import dedup as dedup_core
 from curation.services.audit import audit_event_record
+from curation.services.runs import ProblemFailures
 
 
 def step_dedup(run: StageRun, qs: QuerySet[Problem]) -> dict:
@@ -26,13 +27,19 @@ def step_dedup(run: StageRun, qs: QuerySet[Problem]) -> dict:
     )
     # Samples for the guard come from the statements themselves (the examples a reader sees):
     # stored sample tests may be partial where a source kept only some examples as tests.
-    items = [
-        dedup_core.DedupItem(
+    counts: dict = {"failed": 0}
+    failures = ProblemFailures(run, "dedup", counts=counts)
+    items, hashes = [], []
+    for pid, title, statement, status, n_tests, n_solutions, date in rows:
+        # A statement the tokenizer or hash cannot take is left out of the clustering, recorded.
+        ok, digest = failures.attempt(pid, _dedup_checked, statement)
+        if not ok:
+            continue
+        hashes.append(Problem(pk=pid, normalized_hash=digest))
+        items.append(dedup_core.DedupItem(
             id=str(pid), statement=statement, title=title, samples=None,
             has_verified_tests=status == "verified", num_tests=n_tests, has_solution=n_solutions > 0, date=date,
-        )
-        for pid, title, statement, status, n_tests, n_solutions, date in rows
-    ]
+        ))
     result = dedup_core.dedup(items)
     with transaction.atomic():
         Problem.objects.filter(Q(is_duplicate=True) | Q(duplicate_cluster__isnull=False)).update(is_duplicate=False, duplicate_cluster=None)
@@ -44,13 +51,19 @@ def step_dedup(run: StageRun, qs: QuerySet[Problem]) -> dict:
             )
             Problem.objects.filter(pk__in=[int(m) for m in cluster.members]).update(duplicate_cluster=row)
             Problem.objects.filter(pk__in=[int(m) for m in cluster.members[1:]]).update(is_duplicate=True)
-        hashes = [Problem(pk=pid, normalized_hash=dedup_core.content_hash(statement)) for pid, _t, statement, *_ in rows]
         Problem.objects.bulk_update(hashes, ["normalized_hash"], batch_size=2000)
-    return {
+    failures.clear([int(item.id) for item in items])
+    counts.update({
         "clusters": len(result.clusters),
         "duplicates": len(result.duplicate_of),
         "pairs_rejected_by_guard": len(result.rejected),
-    }
+    })
+    return counts
+
+
+def _dedup_checked(statement: str) -> str:
+    dedup_core.tokenize(statement)
+    return dedup_core.content_hash(statement)
 
 
 def _decontam_item(problem: Problem) -> decontam_core.DecontamItem:
@@ -65,8 +78,19 @@ def _decontam_item(problem: Problem) -> decontam_core.DecontamItem:
 def step_decontam(run: StageRun, qs: QuerySet[Problem]) -> dict:
     """Flag training problems that match a benchmark problem; keep curators' earlier decisions."""
     fields = ("id", "statement", "title", "external_id", "platform", "contest_id", "problem_index", "extra")
-    benchmark = [_decontam_item(p) for p in Problem.objects.filter(is_benchmark=True).only(*fields)]
-    training = [_decontam_item(p) for p in qs.filter(is_benchmark=False).only(*fields)]
+    counts: dict = {"failed": 0}
+    failures = ProblemFailures(run, "decontam", counts=counts)
+
+    def items(queryset) -> list[decontam_core.DecontamItem]:
+        out = []
+        for p in queryset.only(*fields):
+            ok, item = failures.attempt(p.pk, _decontam_checked, p)
+            if ok:
+                out.append(item)
+        return out
+
+    benchmark = items(Problem.objects.filter(is_benchmark=True))
+    training = items(qs.filter(is_benchmark=False))
     matches = decontam_core.find_contamination(benchmark, training) if benchmark and training else []
     training_ids = [int(t.id) for t in training]
     with transaction.atomic():
@@ -88,7 +112,15 @@ def step_decontam(run: StageRun, qs: QuerySet[Problem]) -> dict:
     by_method: dict[str, int] = {}
     for m in matches:
         by_method[m.method] = by_method.get(m.method, 0) + 1
-    return {"benchmark_problems": len(benchmark), "matches": len(matches), "contaminated_problems": len(flagged), "by_method": by_method}
+    failures.clear(training_ids + [int(b.id) for b in benchmark])
+    counts.update({"benchmark_problems": len(benchmark), "matches": len(matches), "contaminated_problems": len(flagged), "by_method": by_method})
+    return counts
+
+
+def _decontam_checked(problem: Problem) -> decontam_core.DecontamItem:
+    item = _decontam_item(problem)
+    dedup_core.tokenize(item.statement)
+    return item
 
 
 def benchmark_mark(

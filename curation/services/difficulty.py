@@ -7,6 +7,7 @@ PassRateMeasurement rows, versioned Calibration rows, and Selection rows.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
 from collections.abc import Sequence
 
@@ -14,12 +15,16 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
 
+from curation.errors import DomainError
 from curation.difficulty import calibration as calibration_core
 from curation.difficulty import passrate as passrate_core
 from curation.difficulty import selection as selection_core
 from curation.difficulty.predictors import features as features_core
 from curation.difficulty.predictors.base import CacheKey, PredictionResult, ProblemInput
 from curation.difficulty.rubric import DEFAULT_RUBRIC, Rubric, weighted_score
+from curation.llm.client import LLMClient
+from curation.llm.conf import llm_config
+from curation.llm.prompts import problem_instruction, solve_messages
 from curation.models import (
     DIMENSIONS,
     Calibration,
@@ -33,14 +38,14 @@ from curation.models import (
     StageRun,
     TestCase,
 )
+from curation.selectors import problem_judge_spec
 from curation.services.audit import audit_event_record
-from curation.services.runs import run_progress, run_start
-from curation.services.stages import stage_executor
+from curation.services.runs import ProblemFailures, run_progress, run_start
 
 BATCH_SIZE = 100
 
 
-class DifficultyError(ValueError):
+class DifficultyError(DomainError):
     """A request the difficulty stage cannot serve (no model trained, no data to calibrate...)."""
 
 
@@ -119,22 +124,6 @@ class DatabasePredictionCache:
         self.pending[key] = result
 
 
-def llm_config(params: dict):
-    from curation.difficulty.predictors.llm import LLMConfig
-
-    base_url = params.get("base_url") or settings.LLM_BASE_URL
-    model = params.get("model") or settings.LLM_MODEL
-    if not base_url or not model:
-        raise DifficultyError("no LLM endpoint configured: set LLM_BASE_URL and LLM_MODEL (or pass base_url/model)")
-    return LLMConfig(
-        base_url=base_url, model=model, api_key=params.get("api_key") or settings.LLM_API_KEY or "EMPTY",
-        temperature=float(params.get("temperature", settings.LLM_TEMPERATURE)),
-        max_tokens=int(params.get("max_tokens", settings.LLM_MAX_TOKENS)),
-        timeout=float(params.get("timeout", settings.LLM_TIMEOUT)),
-        concurrency=int(params.get("concurrency", settings.LLM_CONCURRENCY)),
-    )
-
-
 def _predictor(params: dict, rubric: Rubric):
     kind = params.get("predictor") or ("llm" if settings.LLM_BASE_URL and settings.LLM_MODEL else "features")
     if kind == "llm":
@@ -152,9 +141,11 @@ def _predictor(params: dict, rubric: Rubric):
     raise DifficultyError(f"unknown predictor '{kind}' (llm or features)")
 
 
-def _store_predictions(run: StageRun, rubric_row: DifficultyRubric, problems: dict[str, Problem], results: list[PredictionResult]) -> tuple[int, int, list[dict]]:
-    ok = failed = 0
-    errors = []
+def _store_predictions(run: StageRun, rubric_row: DifficultyRubric, problems: dict[str, Problem],
+                       results: list[PredictionResult]) -> tuple[int, list[PredictionResult]]:
+    """Store every result as a Prediction row; (ok count, the failed results)."""
+    ok = 0
+    failed = []
     rows = []
     updated = []
     for r in results:
@@ -173,16 +164,29 @@ def _store_predictions(run: StageRun, rubric_row: DifficultyRubric, problems: di
             problem.weighted_score = r.weighted_score
             updated.append(problem)
         else:
-            failed += 1
             # A failed prediction is recorded as failed — never replaced by a default score.
-            errors.append({"record": f"problem {problem.pk}", "field": "prediction", "message": r.error})
+            failed.append(r)
     with transaction.atomic():
         Prediction.objects.bulk_create(rows)
         Problem.objects.bulk_update(updated, [f"score_{d}" for d in DIMENSIONS] + ["weighted_score"])
-    return ok, failed, errors
+    return ok, failed
 
 
-@stage_executor("predict", queue="llm")
+def _predict_batch(predictor, batch: list[Problem], failures: ProblemFailures) -> list[PredictionResult]:
+    """Predictors answer per problem and never raise for one bad answer; should one raise anyway
+    (a problem its features cannot be computed for), the batch is redone problem by problem so
+    only that problem fails."""
+    try:
+        return predictor.predict_many(problem_inputs(batch))
+    except Exception:  # noqa: BLE001
+        results = []
+        for problem in batch:
+            ok, result = failures.attempt(problem.pk, lambda p=problem: predictor.predict_many(problem_inputs([p]))[0])
+            if ok:
+                results.append(result)
+        return results
+
+
 def predict_execute(run: StageRun) -> None:
     rubric_row = rubric_active()
     rubric = rubric_core(rubric_row)
@@ -193,29 +197,28 @@ def predict_execute(run: StageRun) -> None:
         qs = qs.filter(pk__in=ids)
     run_start(run, total=qs.count())
     counts = {"ok": 0, "failed": 0, "cached": 0, "predictor": getattr(predictor, "name", "")}
-    errors: list[dict] = []
+    run.counts = counts
+    failures = ProblemFailures(run, "prediction")
     last = 0
     while True:
         batch = list(qs.filter(pk__gt=last)[:BATCH_SIZE])
         if not batch:
             break
         last = batch[-1].pk
-        results = predictor.predict_many(problem_inputs(batch))
+        results = _predict_batch(predictor, batch, failures)
         for r in results:
             r.predictor = r.predictor or predictor.name
             r.model = r.model or getattr(predictor, "model_version", "") or getattr(getattr(predictor, "config", None), "model", "")
             r.rubric_version = rubric.version
-        ok, failed, batch_errors = _store_predictions(run, rubric_row, {str(p.pk): p for p in batch}, results)
+        ok, failed = _store_predictions(run, rubric_row, {str(p.pk): p for p in batch}, results)
+        for r in failed:
+            failures.record(int(r.problem_id), r.error)
+        failures.clear([int(r.problem_id) for r in results if r.ok])
         counts["ok"] += ok
-        counts["failed"] += failed
         counts["cached"] += sum(1 for r in results if r.cached)
-        errors.extend(batch_errors)
         tokens = Prediction.objects.filter(stage_run=run).aggregate(p=Sum("prompt_tokens"), c=Sum("completion_tokens"))
-        run.errors = errors[:1000]
-        StageRun.objects.filter(pk=run.pk).update(errors=run.errors, counts=counts)
+        StageRun.objects.filter(pk=run.pk).update(counts=counts)
         run_progress(run, done=run.done + len(batch), prompt_tokens=tokens["p"] or 0, completion_tokens=tokens["c"] or 0)
-    run.counts = counts
-    run.errors = errors[:1000]
     run.save(update_fields=["counts", "errors"])
 
 
@@ -253,7 +256,6 @@ def features_model_train(*, user=None, version: str | None = None) -> Difficulty
     return row
 
 
-@stage_executor("train_features", queue="default")
 def train_features_execute(run: StageRun) -> None:
     run_start(run, total=1)
     row = features_model_train(version=run.params.get("version"))
@@ -289,20 +291,24 @@ def pass_rates_import(*, path: str, model: str | None = None, user=None) -> dict
     return {"results": len(results), "matched": matched, "unmatched": unmatched[:50], "measurements": len(rows)}
 
 
+def problem_solve_messages(problem: Problem) -> list[dict[str, str]]:
+    instruction = problem_instruction(problem.format_instruction, problem.io_format, problem.function_name, problem.starter_code)
+    return solve_messages(problem.title, problem.statement, instruction)
+
+
 def _measure_one(problem: Problem, answers: list[str], judge_fn) -> int:
+    spec = problem_judge_spec(problem)  # read once, judged k times
     passes = 0
     for text in answers:
         code = passrate_core.extract_code(text)
-        if code and judge_fn(problem, code):
+        if code and judge_fn(problem, code, spec=spec):
             passes += 1
     return passes
 
 
-@stage_executor("measure", queue="llm")
 def measure_execute(run: StageRun) -> None:
     """Ask a reference model for k solutions per sampled problem, judge them, store the passes."""
     from curation.services.verification import judge_candidate
-    from curation.services.llm_solutions import request_solutions
 
     params = run.params
     k = int(params.get("k", 4))
@@ -316,48 +322,79 @@ def measure_execute(run: StageRun) -> None:
     if sample_size and int(sample_size) < len(problems):
         problems = sorted(random.Random(int(params.get("seed", 0))).sample(problems, int(sample_size)), key=lambda p: p.pk)
     run_start(run, total=len(problems))
-    counts = {"problems": 0, "samples": 0, "passes": 0}
-    usage_total = {"prompt_tokens": 0, "completion_tokens": 0}
+    counts = {"problems": 0, "samples": 0, "passes": 0, "failed": 0}
+    run.counts = counts
+    failures = ProblemFailures(run, "measure")
+    client = LLMClient(config)
     for start in range(0, len(problems), 16):
         chunk = problems[start:start + 16]
-        answers, usage = request_solutions(chunk, config, k)
-        usage_total["prompt_tokens"] += usage["prompt_tokens"]
-        usage_total["completion_tokens"] += usage["completion_tokens"]
+        prompts = [failures.attempt(p.pk, problem_solve_messages, p) for p in chunk]
+        chunk = [p for p, (ok, _m) in zip(chunk, prompts) if ok]
+        # Sampling needs spread: at least temperature 0.7 and room for a whole program.
+        samples = client.sample([m for ok, m in prompts if ok], k,
+                                temperature=max(config.temperature, 0.7), max_tokens=max(config.max_tokens, 2048))
         rows = []
-        for problem in chunk:
-            texts = answers.get(problem.pk, [])
-            passes = _measure_one(problem, texts, judge_candidate)
+        for problem, row in zip(chunk, samples):
+            texts = [s.text for s in row if not s.error]
+            if not texts and row and row[0].error:
+                failures.record(problem.pk, f"no answer from {config.model}: {row[0].error}")
+                continue
+            # A problem whose spec cannot be built or whose judging breaks fails alone.
+            ok, passes = failures.attempt(problem.pk, _measure_one, problem, texts, judge_candidate)
+            if not ok:
+                continue
             rows.append(PassRateMeasurement(problem=problem, stage_run=run, model=config.model, samples=len(texts), passes=passes))
             counts["problems"] += 1
             counts["samples"] += len(texts)
             counts["passes"] += passes
         PassRateMeasurement.objects.bulk_create(rows)
-        run_progress(run, done=run.done + len(chunk), **usage_total)
+        failures.clear([r.problem.pk for r in rows])
+        run_progress(run, done=run.done + len(prompts), prompt_tokens=client.usage.prompt_tokens,
+                     completion_tokens=client.usage.completion_tokens)
         StageRun.objects.filter(pk=run.pk).update(counts=counts)
-    run.counts = counts
-    run.save(update_fields=["counts"])
+    run.save(update_fields=["counts", "errors"])
 
 
 # --- calibration ------------------------------------------------------------------------
 
 
-def calibration_data() -> tuple[list[Problem], list[float], list[int]]:
-    """Problems with a weighted score and at least one pass-rate measurement, pooled over models."""
-    problems = list(
+def _calibration_point(problem: Problem) -> float:
+    """The problem's measured pass rate, after checking it can be a calibration point."""
+    if not math.isfinite(problem.weighted_score):
+        raise ValueError(f"weighted_score is {problem.weighted_score}")
+    if not 0 <= problem.passes <= problem.samples:
+        raise ValueError(f"pass_rates: {problem.passes} passes out of {problem.samples} samples")
+    return problem.passes / problem.samples
+
+
+def calibration_data(failures: ProblemFailures | None = None) -> tuple[list[Problem], list[float], list[int]]:
+    """Problems with a weighted score and at least one pass-rate measurement, pooled over models.
+    A problem whose data cannot be a point (e.g. more passes than samples) is left out, and
+    recorded when `failures` is given."""
+    candidates = list(
         Problem.objects.filter(weighted_score__isnull=False)
         .annotate(samples=Sum("pass_rates__samples"), passes=Sum("pass_rates__passes"))
         .filter(samples__gt=0)
         .order_by("pk")
     )
-    rates = [p.passes / p.samples for p in problems]
+    problems, rates = [], []
+    for p in candidates:
+        try:
+            rates.append(_calibration_point(p))
+        except (ValueError, TypeError, ZeroDivisionError) as exc:
+            if failures is not None:
+                failures.record(p.pk, exc)
+            continue
+        problems.append(p)
     weights = [p.samples for p in problems]
     return problems, rates, weights
 
 
-def calibration_fit(*, method: str = "isotonic", refit_weights: bool = False, user=None) -> Calibration:
+def calibration_fit(*, method: str = "isotonic", refit_weights: bool = False, user=None,
+                    failures: ProblemFailures | None = None) -> Calibration:
     rubric_row = rubric_active()
     rubric = rubric_core(rubric_row)
-    problems, rates, weights = calibration_data()
+    problems, rates, weights = calibration_data(failures)
     if len(problems) < 5:
         raise DifficultyError(f"calibration needs at least 5 problems with scores and measured pass rates, found {len(problems)}")
     with transaction.atomic():
@@ -391,14 +428,15 @@ def calibration_fit(*, method: str = "isotonic", refit_weights: bool = False, us
         if weight_fit is not None:
             row.fitted = {**row.fitted, "weight_fit": {"spearman_before": weight_fit.spearman_before, "spearman_after": weight_fit.spearman_after, "chosen": weight_fit.chosen}}
             row.save(update_fields=["fitted"])
-        calibration_apply(row)
+        calibration_apply(row, failures=failures)
         audit_event_record(actor=user, action="calibration_fit", target=row, after={"method": method, "rho": fitted.spearman_rho, "n": len(problems)})
     return row
 
 
-def calibration_apply(row: Calibration, *, batch: int = 2000) -> int:
+def calibration_apply(row: Calibration, *, batch: int = 2000, failures: ProblemFailures | None = None) -> int:
     """Recompute every scored problem's weighted score (under the calibration's rubric),
-    calibrated pass rate and bucket."""
+    calibrated pass rate and bucket. A problem whose scores cannot be weighted (a dimension
+    missing) keeps its old values and is recorded when `failures` is given."""
     fitted = calibration_core.Calibration.from_dict(row.fitted)
     rubric = rubric_core(row.rubric)
     thresholds = selection_core.BucketThresholds(**row.bucket_bounds) if row.bucket_bounds else selection_core.BucketThresholds()
@@ -411,8 +449,17 @@ def calibration_apply(row: Calibration, *, batch: int = 2000) -> int:
         if not problems:
             return n
         last = problems[-1].pk
+        scored = []
         for p in problems:
-            p.weighted_score = weighted_score({d: getattr(p, f"score_{d}") for d in DIMENSIONS}, rubric)
+            try:
+                p.weighted_score = weighted_score({d: getattr(p, f"score_{d}") for d in DIMENSIONS}, rubric)
+            except (ValueError, TypeError) as exc:
+                if failures is None:
+                    raise
+                failures.record(p.pk, exc)
+                continue
+            scored.append(p)
+        problems = scored
         rates = fitted.predict_many([p.weighted_score for p in problems])
         for p, rate in zip(problems, rates):
             p.calibrated_pass_rate = rate
@@ -421,12 +468,14 @@ def calibration_apply(row: Calibration, *, batch: int = 2000) -> int:
         n += len(problems)
 
 
-@stage_executor("calibrate", queue="default")
 def calibrate_execute(run: StageRun) -> None:
     run_start(run, total=1)
-    row = calibration_fit(method=run.params.get("method", "isotonic"), refit_weights=bool(run.params.get("refit_weights")))
-    run.counts = {"calibration": row.version, "spearman_rho": row.spearman_rho, "n_points": row.n_points}
-    run.save(update_fields=["counts"])
+    run.counts = {"failed": 0}
+    failures = ProblemFailures(run, "calibrate")
+    row = calibration_fit(method=run.params.get("method", "isotonic"), refit_weights=bool(run.params.get("refit_weights")),
+                          failures=failures)
+    run.counts.update({"calibration": row.version, "spearman_rho": row.spearman_rho, "n_points": row.n_points})
+    run.save(update_fields=["counts", "errors"])
     run_progress(run, done=1)
 
 
@@ -439,14 +488,29 @@ def selection_policy(params: dict):
     return selection_core.TargetEasySharePolicy(target_easy_share=float(params.get("target_easy_share", 0.2)))
 
 
-def _selection_items(problem_ids: list[int] | None) -> list[selection_core.SelectionItem]:
+def _selection_item(pk, rate, source, platform, score) -> selection_core.SelectionItem:
+    for name, value in (("calibrated_pass_rate", rate), ("weighted_score", score)):
+        if value is not None and not math.isfinite(value):
+            raise ValueError(f"{name} is {value}")
+    if rate is not None and not 0 <= rate <= 1:
+        raise ValueError(f"calibrated_pass_rate {rate} is outside [0, 1]")
+    return selection_core.SelectionItem(id=str(pk), pass_rate=rate, source=source, platform=platform, weighted_score=score)
+
+
+def _selection_items(problem_ids: list[int] | None, failures: ProblemFailures | None = None) -> list[selection_core.SelectionItem]:
+    """The candidates; a problem whose numbers cannot be bucketed is left out (and recorded when
+    `failures` is given) instead of failing the selection."""
     qs = Problem.objects.filter(is_duplicate=False, is_contaminated=False, is_benchmark=False)
     if problem_ids is not None:
         qs = qs.filter(pk__in=problem_ids)
-    return [
-        selection_core.SelectionItem(id=str(pk), pass_rate=rate, source=source, platform=platform, weighted_score=score)
-        for pk, rate, source, platform, score in qs.order_by("pk").values_list("pk", "calibrated_pass_rate", "source__name", "platform", "weighted_score")
-    ]
+    items = []
+    for row in qs.order_by("pk").values_list("pk", "calibrated_pass_rate", "source__name", "platform", "weighted_score"):
+        try:
+            items.append(_selection_item(*row))
+        except ValueError as exc:
+            if failures is not None:
+                failures.record(row[0], exc)
+    return items
 
 
 def _thresholds() -> selection_core.BucketThresholds:
@@ -459,8 +523,9 @@ def selection_preview(params: dict, problem_ids: list[int] | None = None) -> dic
     return selection_core.preview(_selection_items(problem_ids), selection_policy(params), _thresholds())
 
 
-def selection_apply(*, name: str, params: dict, problem_ids: list[int] | None = None, user=None) -> Selection:
-    items = _selection_items(problem_ids)
+def selection_apply(*, name: str, params: dict, problem_ids: list[int] | None = None, user=None,
+                    failures: ProblemFailures | None = None) -> Selection:
+    items = _selection_items(problem_ids, failures)
     result = selection_core.select(items, selection_policy(params), _thresholds())
     with transaction.atomic():
         row = Selection.objects.create(
@@ -472,10 +537,12 @@ def selection_apply(*, name: str, params: dict, problem_ids: list[int] | None = 
     return row
 
 
-@stage_executor("select", queue="default")
 def select_execute(run: StageRun) -> None:
     run_start(run, total=1)
-    row = selection_apply(name=run.params.get("name") or f"selection-{run.pk}", params=run.params, problem_ids=run.params.get("problem_ids"))
-    run.counts = {"selection": row.pk, "summary": row.preview}
-    run.save(update_fields=["counts"])
+    run.counts = {"failed": 0}
+    failures = ProblemFailures(run, "select")
+    row = selection_apply(name=run.params.get("name") or f"selection-{run.pk}", params=run.params,
+                          problem_ids=run.params.get("problem_ids"), failures=failures)
+    run.counts.update({"selection": row.pk, "summary": row.preview})
+    run.save(update_fields=["counts", "errors"])
     run_progress(run, done=1)

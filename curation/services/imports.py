@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from curation.errors import DomainError
 from curation.collect import ImportLimits, available_formats, get_importer
 from curation.collect.records import CanonicalProblem, RecordError
 from curation.models import ImportRun, Problem, ProblemRevision, ReferenceSolution, Source, TestCase
@@ -45,7 +46,7 @@ PROBLEM_FIELDS = (
 )
 
 
-class ImportRequestError(ValueError):
+class ImportRequestError(DomainError):
     """The request itself is wrong (unknown format, missing path): nothing was started."""
 
 
@@ -136,14 +137,14 @@ NEW_PROBLEM_DEFAULTS = {
     "benchmark_name": "", "is_contaminated": False, "bucket": "", "review_status": "unreviewed", "version": 1,
 }
 NEW_PROBLEM_COLUMNS = ["source", "external_id", "import_run", *PROBLEM_VALUE_COLUMNS, *NEW_PROBLEM_DEFAULTS, "created_at", "updated_at"]
-TEST_COLUMNS = ["problem", "ordinal", "input", "output", "kind", "size_bytes", "is_training", "flags"]
+TEST_COLUMNS = ["problem", "ordinal", "input", "output", "kind", "size_bytes", "is_training", "flags", "group"]
 SOLUTION_COLUMNS = ["problem", "ordinal", "language", "code", "is_correct"]
 
 
 def _children(problem_id: int, record: CanonicalProblem) -> tuple[list[tuple], list[tuple]]:
     """Plain value rows for the problem's tests and solutions, in TEST_/SOLUTION_COLUMNS order."""
     tests = [
-        (problem_id, i, t.input, t.output, t.kind, len(t.input.encode("utf-8")) + len(t.output.encode("utf-8")), True, [])
+        (problem_id, i, t.input, t.output, t.kind, len(t.input.encode("utf-8")) + len(t.output.encode("utf-8")), True, [], t.group[:100])
         for i, t in enumerate(record.tests)
     ]
     solutions = [(problem_id, i, s.language, s.code, s.is_correct) for i, s in enumerate(record.solutions)]

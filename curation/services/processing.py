@@ -19,13 +19,13 @@ from django.db.models import Max, QuerySet
 
 from curation.judge.compare import detect_float_tolerance
 from curation.models import Problem, ProcessStatus, StageRun, TestCase
+from curation.pipeline import PROCESS_STEPS
 from curation.process import normalize as norm
 from curation.process import samples as sample_extraction
 from curation.process import tests_hygiene
-from curation.services.runs import run_progress, run_start
-from curation.services.stages import stage_executor
+from curation.services.runs import ProblemFailures, run_progress, run_start
 
-STEPS = ("normalize", "samples", "tests", "dedup", "decontam")
+STEPS = PROCESS_STEPS  # the stage map declares them
 BATCH_SIZE = 200
 TRAINING_TEST_CAP = getattr(settings, "TRAINING_TEST_CAP", 32)
 
@@ -69,21 +69,50 @@ def problem_normalize(problem: Problem) -> list[str]:
         # "absolute or relative error does not exceed 10^-6": compare numbers with tolerance.
         problem.comparison = detect_float_tolerance(problem.statement) or problem.comparison or {"mode": "tokens"}
     reasons = norm.detect_incomplete(problem.statement, problem.io_format)
+    _statement_warnings_store(problem, norm.statement_warnings(problem.statement))
     problem.process_status = ProcessStatus.INCOMPLETE if reasons else ProcessStatus.OK
     problem.process_reasons = reasons
     return reasons
 
 
+def _statement_warnings_store(problem: Problem, warnings: dict) -> None:
+    """Warnings for the curator (a suspected lost superscript: "≤ 109"), as a flag + details."""
+    flags = [f for f in (problem.flags or []) if f not in STATEMENT_WARNING_FLAGS]
+    problem.flags = flags + sorted(warnings)
+    extra = {k: v for k, v in (problem.extra or {}).items() if k != "statement_warnings"}
+    problem.extra = {**extra, "statement_warnings": warnings} if warnings else extra
+
+
+STATEMENT_WARNING_FLAGS = ("lost_superscript",)
+
+
+NORMALIZED_FIELDS = ["statement", "io_format", "function_name", "signature", "format_instruction", "comparison",
+                     "process_status", "process_reasons", "flags", "extra"]
+
+
+def _failures(run: StageRun, step: str, counts: dict) -> ProblemFailures:
+    # A problem a step fails on is not "processed": its status says so until a rerun succeeds.
+    run.counts[step] = counts  # live in the run row while the step runs
+    return ProblemFailures(run, step, on_failure={"process_status": ProcessStatus.FAILED}, counts=counts)
+
+
 def step_normalize(run: StageRun, qs: QuerySet[Problem]) -> dict:
-    counts = {"normalized": 0, "incomplete": 0}
-    fields = ["statement", "io_format", "function_name", "signature", "format_instruction", "comparison", "process_status", "process_reasons"]
+    counts = {"normalized": 0, "incomplete": 0, "failed": 0}
+    failures = _failures(run, "normalize", counts)
     for batch in _batches(qs):
+        done = []
         for problem in batch:
-            if problem_normalize(problem):
-                counts["incomplete"] += 1
-            counts["normalized"] += 1
-        with transaction.atomic():
-            Problem.objects.bulk_update(batch, fields)
+            ok, reasons = failures.attempt(problem.pk, problem_normalize, problem)
+            if ok:
+                done.append(problem)
+                counts["incomplete"] += bool(reasons)
+        try:
+            with transaction.atomic():
+                Problem.objects.bulk_update(done, NORMALIZED_FIELDS)
+        except Exception:  # noqa: BLE001 — one row the database refuses: write them one by one
+            done = [p for p in done if failures.attempt(p.pk, p.save, update_fields=NORMALIZED_FIELDS)[0]]
+        counts["normalized"] += len(done)
+        failures.clear([p.pk for p in done])
         _advance(run, len(batch))
     return counts
 
@@ -101,7 +130,8 @@ def problem_samples_extract(problem: Problem) -> int:
     if not found:
         return 0
     by_input = {tests_hygiene.normalize_test_text(t.input): t for t in tests}
-    next_ordinal = (problem.tests.aggregate(m=Max("ordinal"))["m"] or -1) + 1
+    top = problem.tests.aggregate(m=Max("ordinal"))["m"]
+    next_ordinal = 0 if top is None else top + 1  # not `(top or -1) + 1`: a top ordinal of 0 is falsy
     added = 0
     with transaction.atomic():
         for sample_input, sample_output in found:
@@ -122,13 +152,15 @@ def problem_samples_extract(problem: Problem) -> int:
 
 
 def step_samples(run: StageRun, qs: QuerySet[Problem]) -> dict:
-    counts = {"problems_with_new_samples": 0, "samples_made": 0}
+    counts = {"problems_with_new_samples": 0, "samples_made": 0, "failed": 0}
+    failures = _failures(run, "samples", counts)
     for batch in _batches(qs):
         for problem in batch:
-            added = problem_samples_extract(problem)
+            ok, added = failures.attempt(problem.pk, problem_samples_extract, problem)
             if added:
                 counts["problems_with_new_samples"] += 1
                 counts["samples_made"] += added
+        failures.clear([p.pk for p in batch])
         _advance(run, len(batch))
     return counts
 
@@ -161,13 +193,17 @@ def problem_tests_clean(problem: Problem, *, cap: int = TRAINING_TEST_CAP) -> di
 
 
 def step_tests(run: StageRun, qs: QuerySet[Problem]) -> dict:
-    counts = {"duplicate_tests_dropped": 0, "training_tests": 0, "problems_capped": 0}
+    counts = {"duplicate_tests_dropped": 0, "training_tests": 0, "problems_capped": 0, "failed": 0}
+    failures = _failures(run, "tests", counts)
     for batch in _batches(qs):
         for problem in batch:
-            result = problem_tests_clean(problem)
+            ok, result = failures.attempt(problem.pk, problem_tests_clean, problem)
+            if not ok:
+                continue
             counts["duplicate_tests_dropped"] += result["dropped"]
             counts["training_tests"] += result["training"]
             counts["problems_capped"] += int(result["training"] < result["total"])
+        failures.clear([p.pk for p in batch])
         _advance(run, len(batch))
     return counts
 
@@ -188,7 +224,6 @@ def _global_steps():
     return {"dedup": dedup.step_dedup, "decontam": dedup.step_decontam}
 
 
-@stage_executor("process", queue="default")
 def process_execute(run: StageRun) -> None:
     steps = [run.step] if run.step else list(STEPS)
     unknown = [s for s in steps if s not in STEPS]
@@ -198,12 +233,12 @@ def process_execute(run: StageRun) -> None:
     n = qs.count()
     per_problem = [s for s in steps if s in STEP_FUNCTIONS]
     run_start(run, total=n * len(per_problem) + (len(steps) - len(per_problem)))
-    counts: dict[str, dict] = {}
+    # counts: one entry per step, each with its "failed" problems (the reasons are in errors).
+    run.counts = {}
     functions = {**STEP_FUNCTIONS, **_global_steps()}
     for step in steps:
-        counts[step] = functions[step](run, qs)
+        run.counts[step] = functions[step](run, qs)
         if step not in STEP_FUNCTIONS:
             _advance(run, 1)
-        StageRun.objects.filter(pk=run.pk).update(counts=counts)
-    run.counts = counts
+        StageRun.objects.filter(pk=run.pk).update(counts=run.counts)
     run.save(update_fields=["counts"])

@@ -14,7 +14,7 @@ from curation.difficulty import workbench as wb
 from curation.models import Selection, StageRun
 from curation.services.audit import audit_event_record
 from curation.services.runs import run_progress, run_start
-from curation.services.stages import stage_executor, stage_run_start
+from curation.services.stages import stage_run_start
 
 POLICY_KEYS = ("policy", "target_easy_share", "max_pass_rate", "keep_fraction", "keep_unscored")
 CHANGE_LIST_LIMIT = 25
@@ -79,7 +79,6 @@ def selection_apply_start(*, user, params: Mapping[str, Any], name: str = "") ->
     return stage_run_start(stage="selection_apply", user=user, params={**clean, "name": name})
 
 
-@stage_executor("selection_apply", queue="default")
 def selection_apply_execute(run: StageRun) -> None:
     params = dict(run.params)
     result = _decide(params)

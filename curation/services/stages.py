@@ -1,56 +1,34 @@
-"""Starting and running pipeline stages (process, verify, predict, measure, calibrate, select,
-bulk actions) as StageRun rows. Commands, the workspace and the API all start stages here.
+"""Starting and running pipeline stages (process, verify, predict, measure, calibrate, select)
+as StageRun rows. Commands, the workspace, bulk actions and the API all start stages here.
 
-Each stage registers an executor: `executor(run: StageRun) -> None`, which does the work in
-batches and reports progress with `run_progress`. The Celery task only looks the executor up.
+Which function runs a stage, on which queue, is the stage map's (`curation.pipeline`): the
+executor `fn(run: StageRun) -> None` does the work in batches and reports progress with
+`run_progress`; the stage's own Celery task only calls `stage_run_execute`.
 """
 from __future__ import annotations
 
 import logging
-from typing import Callable
 
 from django.db import transaction
 
+from curation import pipeline
 from curation.models import StageRun
+from curation.pipeline import UnknownStageError  # noqa: F401 - callers catch it from here
 from curation.services.audit import audit_event_record
 from curation.services.runs import run_finish
 
 logger = logging.getLogger(__name__)
 
-Executor = Callable[[StageRun], None]
-_EXECUTORS: dict[str, tuple[Executor, str]] = {}
-
-
-class UnknownStageError(ValueError):
-    pass
-
-
-def stage_executor(stage: str, *, queue: str = "default"):
-    """Decorator registering the function that runs a stage, and the Celery queue it runs on."""
-
-    def decorator(fn: Executor) -> Executor:
-        _EXECUTORS[stage] = (fn, queue)
-        return fn
-
-    return decorator
-
-
-def _load_executors() -> None:
-    # The stage modules register themselves on import.
-    from curation.services import processing, verification, difficulty  # noqa: F401
-    from curation.services import calibration_versions, selection_versions  # noqa: F401
-
 
 def available_stages() -> list[str]:
-    _load_executors()
-    return sorted(_EXECUTORS)
+    return pipeline.stage_run_names()
 
 
 def stage_run_create(*, stage: str, user=None, problem_ids: list[int] | None = None, params: dict | None = None, step: str = "") -> StageRun:
     """One transaction: the run row and its audit row; the task is dispatched after commit."""
-    _load_executors()
-    if stage not in _EXECUTORS:
-        raise UnknownStageError(f"unknown stage '{stage}'; known stages: {', '.join(sorted(_EXECUTORS))}")
+    if stage not in available_stages():
+        pipeline.stage_get(stage)  # names the known stages
+        raise UnknownStageError(f"the {stage} stage is not started as a stage run; use `{pipeline.stage_get(stage).command}`")
     params = dict(params or {})
     if problem_ids is not None:
         params["problem_ids"] = list(problem_ids)
@@ -61,10 +39,10 @@ def stage_run_create(*, stage: str, user=None, problem_ids: list[int] | None = N
 
 
 def stage_run_enqueue(run: StageRun) -> None:
-    from curation.tasks.stages import stage_run_task
+    from curation.tasks.stages import STAGE_TASKS
 
-    _fn, queue = _EXECUTORS[run.stage]
-    transaction.on_commit(lambda: stage_run_task.apply_async(args=[run.pk], queue=queue))
+    task = STAGE_TASKS[run.stage]  # routed to the stage's queue by curation.pipeline.route_task
+    transaction.on_commit(lambda: task.delay(run.pk))
 
 
 def stage_run_start(*, stage: str, user=None, problem_ids: list[int] | None = None, params: dict | None = None, step: str = "") -> StageRun:
@@ -76,11 +54,10 @@ def stage_run_start(*, stage: str, user=None, problem_ids: list[int] | None = No
 
 def stage_run_execute(run_id: int) -> StageRun:
     """Run a stage inline (the task and `--sync` both land here). Finished runs are left alone."""
-    _load_executors()
     run = StageRun.objects.get(pk=run_id)
     if run.is_finished:
         return run
-    fn, _queue = _EXECUTORS[run.stage]
+    fn = pipeline.stage_get(run.stage).executor()
     try:
         fn(run)
     except Exception as exc:  # noqa: BLE001 — the row must say what went wrong

@@ -21,38 +21,34 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 from django.db import transaction
 
-from curation.judge import JudgeReport, Limits, SandboxConfig, Verdict, judge_solution
+from curation.judge import JudgeReport, Limits, SandboxConfig, Verdict
+from curation.judge.checker_synthesis import accepts_many_answers
+from curation.judge.spec import JudgeSpec, JudgeSpecError
 from curation.judge.languages import LANGUAGES
 from curation.models import Problem, StageRun, VerificationRun, VerificationStatus
 from curation.models import Verdict as VerdictRow
-from curation.services.runs import run_progress, run_start
-from curation.services.stages import stage_executor
+from curation.selectors import problem_judge_spec, problem_training_tests
+from curation.services.runs import ProblemFailures, run_progress, run_start
 
 logger = logging.getLogger(__name__)
 
 TIME_LIMIT_FACTOR = 3.0
 MIN_TIME_LIMIT_MS = 1000
-# How long a reference may run per test while we measure it, when the source sets no limit.
-MEASURE_TIME_S = 6.0
+# How long a reference may run per test while we measure it, when the source sets no limit, is
+# the judge spec's default (curation.judge.spec.DEFAULT_TIME_LIMIT_S, 6 s).
 # Slack over a source's limit: the source measured C++ or PyPy, we run CPython.
 SOURCE_LIMIT_SLACK = 2.0
 MAX_REFERENCES = 3
-ANY_ANSWER = re.compile(
-    r"print any|output any|any of them|any valid|any correct|any such|any possible|any one of|"
-    r"if there are (several|multiple|many)|there may be (several|multiple)|in any order",
-    re.I,
-)
 
 
 def sandbox_config() -> SandboxConfig:
-    return SandboxConfig(allow_unsandboxed=settings.JUDGE_ALLOW_UNSANDBOXED)
+    return SandboxConfig(allow_unsandboxed=settings.JUDGE_ALLOW_UNSANDBOXED, python_path=settings.JUDGE_PYTHON)
 
 
 @dataclass
@@ -60,40 +56,35 @@ class ProblemJob:
     """Plain data for one problem, so the judging can run off the database thread."""
 
     problem_id: int
-    mode: str
-    function_name: str | None
-    prelude: str | None
-    comparison: dict
-    limits: Limits
-    tests: list[tuple[int, str, str]]  # (test id, input, expected)
+    spec: JudgeSpec | None  # None when the problem's facts cannot make one (`error` says why)
+    limits: Limits  # the spec's, with slack over a source's limit (see SOURCE_LIMIT_SLACK)
+    test_ids: list[int]
     solutions: list[tuple[int, str, str]]  # (solution id, language, code)
     reports: list[tuple[int, JudgeReport]] = field(default_factory=list)
     error: str = ""
     relaxed_from: dict | None = None  # the rule the problem had, when a relaxed one verified it
 
+    @property
+    def comparison(self) -> dict:
+        return self.spec.comparison if self.spec else {}
+
 
 def problem_job(problem: Problem) -> ProblemJob:
-    tests = list(problem.tests.filter(is_training=True).order_by("ordinal").values_list("pk", "input", "output"))
+    tests = problem_training_tests(problem)
     solutions = [
         (pk, lang, code)
         for pk, lang, code in problem.solutions.filter(is_correct=True).order_by("ordinal").values_list("pk", "language", "code")
         if lang in LANGUAGES
     ][:MAX_REFERENCES]
-    time_s = problem.time_limit_ms / 1000 * SOURCE_LIMIT_SLACK if problem.time_limit_ms else MEASURE_TIME_S
-    memory = max(256, problem.memory_limit_mb or 512)
-    functional = problem.io_format == "functional"
-    return ProblemJob(
-        problem_id=problem.pk, mode=problem.io_format,
-        function_name=_entry_point(problem) if functional else None,
-        prelude=problem.extra.get("prompt") if functional else None,
-        comparison=problem.comparison or {"mode": "tokens"},
-        limits=Limits(time_s=time_s, memory_mb=memory), tests=tests, solutions=solutions,
-    )
-
-
-def _entry_point(problem: Problem) -> str:
-    entry = problem.extra.get("entry_point") or ""
-    return entry or problem.function_name
+    test_ids = [pk for pk, _i, _o in tests]
+    try:
+        spec = problem_judge_spec(problem, [(i, o) for _pk, i, o in tests])
+    except JudgeSpecError as exc:
+        return ProblemJob(problem.pk, None, Limits(), test_ids, solutions, error=f"judge spec: {exc}")
+    # The source measured C++ or PyPy, we run CPython: slack over its limit. Without one the
+    # spec's default is the measuring allowance the derived limit is computed from.
+    time_s = spec.time_limit_s * SOURCE_LIMIT_SLACK if problem.time_limit_ms else spec.time_limit_s
+    return ProblemJob(problem.pk, spec, Limits(time_s=time_s, memory_mb=spec.memory_limit_mb), test_ids, solutions)
 
 
 # Rules tried, in order, when a reference gets only wrong answers under the default token rule:
@@ -110,9 +101,10 @@ def run_job(job: ProblemJob, config: SandboxConfig) -> ProblemJob:
     _judge_references(job, config)
     best = min((r for _sid, r in job.reports), key=_failures, default=None)
     only_wrong = best is not None and {t.verdict for t in best.tests} <= {Verdict.AC, Verdict.WA}
-    if not job.error and only_wrong and best.verdict == Verdict.WA and job.mode == "stdin" and job.comparison.get("mode", "tokens") == "tokens":
+    if not job.error and only_wrong and best.verdict == Verdict.WA and job.spec.io_format == "stdin" \
+            and job.comparison.get("mode", "tokens") == "tokens":
         for rule in RELAXED_RULES:
-            trial = ProblemJob(**{**job.__dict__, "comparison": rule, "reports": []})
+            trial = ProblemJob(**{**job.__dict__, "spec": replace(job.spec, comparison=rule), "reports": []})
             _judge_references(trial, config)
             if any(r.verdict == Verdict.AC for _sid, r in trial.reports):
                 trial.relaxed_from = job.comparison
@@ -120,16 +112,25 @@ def run_job(job: ProblemJob, config: SandboxConfig) -> ProblemJob:
     return job
 
 
+def _run_job_guarded(job: ProblemJob, config: SandboxConfig) -> ProblemJob:
+    """run_job, but a judge bug on one problem becomes that problem's `error` outcome instead of
+    an exception that would end the pool's map (and the run) for the whole batch."""
+    try:
+        return run_job(job, config)
+    except Exception as exc:  # noqa: BLE001
+        logger.exception("verification of problem %s failed", job.problem_id)
+        return ProblemJob(job.problem_id, job.spec, job.limits, job.test_ids, job.solutions,
+                          error=f"{type(exc).__name__}: {exc}")
+
+
 def _failures(report: JudgeReport) -> int:
     return sum(1 for t in report.tests if t.verdict != Verdict.AC)
 
 
 def _judge_references(job: ProblemJob, config: SandboxConfig) -> None:
-    pairs = [(inp, out) for _pk, inp, out in job.tests]
     for solution_id, language, code in job.solutions:
         try:
-            report = judge_solution(code, language, pairs, mode=job.mode, function_name=job.function_name,
-                                    comparison=job.comparison, limits=job.limits, config=config, prelude=job.prelude)
+            report = job.spec.judge(code, language, config=config, limits=job.limits)
         except Exception as exc:  # noqa: BLE001 — SandboxUnavailable or a judge bug: the problem says so
             job.error = f"{type(exc).__name__}: {exc}"
             return
@@ -144,7 +145,7 @@ def classify(job: ProblemJob, statement: str) -> tuple[str, str, list[int]]:
         return VerificationStatus.ERROR, job.error, []
     if not job.solutions:
         return VerificationStatus.NO_REFERENCE, "no correct reference solution in a supported language", []
-    if not job.tests:
+    if not job.test_ids:
         return VerificationStatus.ERROR, "no training tests to verify against", []
     if any(report.verdict == Verdict.AC for _sid, report in job.reports):
         if job.relaxed_from is not None:
@@ -154,9 +155,9 @@ def classify(job: ProblemJob, statement: str) -> tuple[str, str, list[int]]:
     failing = {t.verdict for t in best.tests if t.verdict != Verdict.AC}
     if failing == {Verdict.TLE}:
         return VerificationStatus.REFERENCE_TOO_SLOW, f"{sum(1 for t in best.tests if t.verdict == Verdict.TLE)} tests over the time limit", []
-    wrong = [job.tests[t.index][0] for t in best.tests if t.verdict == Verdict.WA]
+    wrong = [job.test_ids[t.index] for t in best.tests if t.verdict == Verdict.WA]
     if failing <= {Verdict.WA, Verdict.TLE}:
-        if ANY_ANSWER.search(statement or ""):
+        if accepts_many_answers(statement):  # the wording, one definition (checker_synthesis)
             return VerificationStatus.NEEDS_CHECKER, f"{len(wrong)} wrong answers on a problem that accepts any valid answer", wrong
         return VerificationStatus.TESTS_INCONSISTENT, f"reference disagrees with {len(wrong)} tests", wrong
     first = next(t for t in best.tests if t.verdict not in (Verdict.AC, Verdict.WA, Verdict.TLE))
@@ -178,7 +179,7 @@ def _store(run: StageRun, problem: Problem, job: ProblemJob) -> str:
             isolation=isolation, max_reference_ms=max_cpu * 1000 if max_cpu is not None else None,
             derived_time_limit_ms=derived,
         )
-        test_ids = [pk for pk, _i, _o in job.tests]
+        test_ids = job.test_ids
         VerdictRow.objects.bulk_create([
             VerdictRow(verification_run=vrun, solution_id=sid, test_id=test_ids[t.index], verdict=t.verdict.value,
                        time_ms=t.time_cpu * 1000, memory_kb=t.memory_kb, diff=t.diff[:500])
@@ -199,7 +200,6 @@ def problem_verify(problem: Problem, *, run: StageRun | None = None) -> str:
     return _store(run, problem, run_job(problem_job(problem), sandbox_config()))
 
 
-@stage_executor("verify", queue="sandbox")
 def verify_execute(run: StageRun) -> None:
     ids = run.params.get("problem_ids")
     qs = Problem.objects.order_by("pk")
@@ -208,6 +208,8 @@ def verify_execute(run: StageRun) -> None:
     run_start(run, total=qs.count())
     config = sandbox_config()
     counts: dict[str, int] = {}
+    run.counts = counts
+    failures = ProblemFailures(run, "verify")
     parallel = int(run.params.get("parallel") or getattr(settings, "VERIFY_PARALLELISM", 2))
     last = 0
     with ThreadPoolExecutor(max_workers=parallel) as pool:
@@ -216,25 +218,29 @@ def verify_execute(run: StageRun) -> None:
             if not batch:
                 break
             last = batch[-1].pk
-            jobs = [problem_job(p) for p in batch]
+            prepared = [(p, failures.attempt(p.pk, problem_job, p)) for p in batch]
+            prepared = [(p, job) for p, (ok, job) in prepared if ok]
             # Judging happens in sandboxed subprocesses; threads only wait for them.
-            for problem, job in zip(batch, pool.map(lambda j: run_job(j, config), jobs)):
-                status = _store(run, problem, job)
-                counts[status] = counts.get(status, 0) + 1
+            judged = pool.map(lambda j: _run_job_guarded(j, config), [job for _p, job in prepared])
+            stored = []
+            for (problem, _job), job in zip(prepared, judged):
+                ok, status = failures.attempt(problem.pk, _store, run, problem, job)
+                if ok:
+                    counts[status] = counts.get(status, 0) + 1
+                    stored.append(problem.pk)
+            failures.clear(stored)
             StageRun.objects.filter(pk=run.pk).update(counts=counts)
             run_progress(run, done=run.done + len(batch))
     run.counts = counts
     run.save(update_fields=["counts"])
 
 
-def judge_candidate(problem: Problem, code: str, language: str = "python3") -> bool:
-    """Does a candidate (e.g. a model's answer) pass the problem's training tests? The same judge,
-    the same comparison rule and limits as verification, so a verified problem scores the same."""
-    job = problem_job(problem)
-    if not job.tests:
+def judge_candidate(problem: Problem, code: str, language: str = "python3", *, spec: JudgeSpec | None = None) -> bool:
+    """Does a candidate (e.g. a model's answer) pass the problem's training tests? Judged through
+    the problem's spec — the same rule, entry point, prelude, tests and limits (without
+    verification's slack) that snapshots freeze — so a verified problem scores the same here as in
+    training. Pass `spec` to judge many candidates of one problem without re-reading it."""
+    spec = spec or problem_judge_spec(problem)
+    if not spec.tests:
         return False
-    limits = Limits(time_s=(problem.time_limit_ms or MEASURE_TIME_S * 1000) / 1000, memory_mb=job.limits.memory_mb)
-    report = judge_solution(code, language, [(i, o) for _pk, i, o in job.tests], mode=job.mode,
-                            function_name=job.function_name, comparison=job.comparison, limits=limits,
-                            config=sandbox_config(), prelude=job.prelude)
-    return report.verdict == Verdict.AC
+    return spec.judge(code, language, config=sandbox_config()).verdict == Verdict.AC

@@ -4,6 +4,6 @@ from celery import shared_task
 from curation.services import exports
 
 
-@shared_task(acks_late=True)
+@shared_task(name="curation.tasks.exports.export_run_task", acks_late=True)
 def export_run_task(export_id: int) -> None:
     exports.export_execute(export_id)

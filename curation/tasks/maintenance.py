@@ -4,7 +4,7 @@ from django.utils import timezone
 from curation.models import ReviewLease
 
 
-@shared_task
+@shared_task(name="curation.tasks.maintenance.expire_review_leases")
 def expire_review_leases() -> int:
     deleted, _ = ReviewLease.objects.filter(expires_at__lt=timezone.now()).delete()
     return deleted

@@ -4,7 +4,7 @@ from celery import shared_task
 from curation.services import webhooks
 
 
-@shared_task(bind=True, acks_late=True, max_retries=webhooks.WEBHOOK_MAX_RETRIES)
+@shared_task(name="curation.tasks.webhooks.webhook_deliver_task", bind=True, acks_late=True, max_retries=webhooks.WEBHOOK_MAX_RETRIES)
 def webhook_deliver_task(self, delivery_id: int) -> None:
     final = self.request.retries >= self.max_retries
     if not webhooks.webhook_delivery_attempt(delivery_id, final=final) and not final:

@@ -7,9 +7,9 @@ import hashlib
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.services import api_token_create
 from curation.models import Problem, ReferenceSolution, Source, TestCase
 from curation.roles import ROLES
 from curation.services.accounts import roles_ensure
@@ -39,11 +39,14 @@ def users(db):
 def api(users):
     """api("curator") → an APIClient authenticated by that user's token; api("anon") → none."""
 
+    raw_tokens: dict[str, str] = {}
+
     def make(role: str) -> APIClient:
         client = APIClient()
         if role != "anon":
-            token, _ = Token.objects.get_or_create(user=users[role])
-            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+            if role not in raw_tokens:
+                _token, raw_tokens[role] = api_token_create(user=users[role], name="tests", expires_in_days=1)
+            client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw_tokens[role]}")
         return client
 
     return make

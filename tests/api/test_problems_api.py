@@ -3,7 +3,7 @@ errors that name the field, and API tokens."""
 from __future__ import annotations
 
 import pytest
-from rest_framework.authtoken.models import Token
+from accounts.models import ApiToken
 from rest_framework.test import APIClient
 
 from curation.models import AuditEvent, Problem
@@ -116,16 +116,17 @@ def test_token_create_use_and_revoke(users, db):
     assert r.status_code == 400 and "password" in r.json()
     r = client.post("/api/v1/auth/token/", {"password": "x"}, format="json")
     assert r.status_code == 400 and "username" in r.json()
-    r = client.post("/api/v1/auth/token/", {"username": "viewer_user", "password": "pw-viewer"}, format="json")
-    assert r.status_code == 201 and r.json()["created"] is True
+    r = client.post("/api/v1/auth/token/", {"username": "viewer_user", "password": "pw-viewer", "name": "ci"}, format="json")
+    assert r.status_code == 201 and r.json()["created"] is True and r.json()["name"] == "ci"
+    assert r["Cache-Control"] == "no-store"
     key = r.json()["token"]
     authed = APIClient()
-    authed.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    authed.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
     assert authed.get("/api/v1/problems/").status_code == 200
-    again = authed.post("/api/v1/auth/token/")
-    assert again.status_code == 200 and again.json()["token"] == key and again.json()["created"] is False
+    again = authed.post("/api/v1/auth/token/", {"name": "second"}, format="json")
+    assert again.status_code == 201 and again.json()["token"] != key
     assert authed.delete("/api/v1/auth/token/").status_code == 204
-    assert not Token.objects.filter(key=key).exists()
+    assert ApiToken.objects.get(pk=r.json()["id"]).revoked_at is not None
     r = authed.get("/api/v1/problems/")
     assert r.status_code == 401 and r.json()["detail"] == "Invalid token."
 

@@ -6,7 +6,7 @@ import pytest
 import schemathesis
 from django.core.wsgi import get_wsgi_application
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
+from accounts.services import api_token_create
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -36,8 +36,8 @@ def keep_test_connection():
 @pytest.fixture
 def seeded(users, problems, keep_test_connection):
     ids = seed_everything(users, problems)
-    token, _ = Token.objects.get_or_create(user=users["admin"])
-    return ids, {"Authorization": f"Token {token.key}"}
+    _token, raw = api_token_create(user=users["admin"], name="schemathesis", expires_in_days=1)
+    return ids, {"Authorization": f"Bearer {raw}"}
 
 
 # Loaded at collection (the schema view needs no database). schemathesis' lazy

@@ -19,6 +19,13 @@ from curation.tasks import webhooks as webhook_tasks
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _local_receivers_allowed(settings):
+    """The receivers here listen on loopback, which webhooks refuse unless allow-listed (the
+    on-premise setting; tests/api/test_webhook_ssrf.py covers the refusals)."""
+    settings.WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
+
+
 class Receiver:
     """A local endpoint: verifies each request's signature with the shared secret."""
 

@@ -306,7 +306,7 @@ def test_json_array_scanner_matches_json_loads(tmp_path):
     """Fuzz the streaming array scanner with tiny chunks against json.loads."""
     import random
 
-    from curation.collect.base import iter_json_array
+    from curation.collect.readers import iter_json_array
 
     rng = random.Random(7)
 

@@ -5,14 +5,13 @@ import pytest
 from curation.difficulty.predictors.base import ProblemInput
 from curation.difficulty.predictors.llm import (
     PROMPT_VERSION,
-    LLMConfig,
     ScoreParseError,
     build_messages,
     json_schema,
     parse_scores,
     repair_message,
-    retry_after_seconds,
 )
+from curation.llm.client import LLMConfig, retry_after_seconds
 from curation.difficulty.rubric import DIMENSION_KEYS
 
 

@@ -10,7 +10,8 @@ from curation.difficulty.predictors.base import (
     Predictor,
     ProblemInput,
 )
-from curation.difficulty.predictors.llm import LLMConfig, LLMPredictor, predict_many
+from curation.difficulty.predictors.llm import LLMPredictor, predict_many
+from curation.llm.client import LLMConfig
 from curation.difficulty.rubric import DIMENSION_KEYS, weighted_score
 from tests.fixtures.openai_server import OpenAITestServer, scores_for
 

@@ -29,13 +29,14 @@ def test_confirmed_bulk_accept_runs_as_a_job(client, users, problems, django_cap
     dispatched = []
     from curation.tasks import bulk as bulk_tasks
 
-    monkeypatch.setattr(bulk_tasks.bulk_action_task, "apply_async", lambda args, queue: dispatched.append((args, queue)))
+    # The queue is the stage map's (tests/test_pipeline.py checks the routing).
+    monkeypatch.setattr(bulk_tasks.bulk_action_task, "delay", lambda run_id: dispatched.append(run_id))
     client.force_login(users["curator"])
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("curation:bulk_action"), {"action": "accept", "query": "bucket=hard", "confirmed": "on"})
     run = StageRun.objects.get(stage="bulk")
     assert response.status_code == 302 and response["Location"] == reverse("curation:stage_run_detail", args=[run.pk])
-    assert dispatched == [([run.pk], "default")]
+    assert dispatched == [run.pk]
     assert run.status == "pending" and run.total == 60 and run.params["action"] == "accept"
     assert AuditEvent.objects.filter(action="bulk_accept_start", target_id=str(run.pk)).exists()
     # The job page polls while the job runs.

@@ -44,34 +44,32 @@ def test_dashboard_without_calibration_or_selection(client, users, make_problem)
     assert b"every 1s" not in response.content
 
 
-def test_stage_buttons_report_unregistered_stages(client, users, monkeypatch):
+def test_stage_buttons_come_from_the_stage_map_and_refuse_unknown_stages(client, users):
+    from curation.pipeline import pipeline_page_stages
+
     client.force_login(users["admin"])
     page = client.get(reverse("curation:pipeline"))
-    assert page.status_code == 200 and b'id="stage-verify"' in page.content
-    from curation.services import stages
-
-    monkeypatch.setattr(stages, "_EXECUTORS", {})
-    monkeypatch.setattr(stages, "_load_executors", lambda: None)
-    response = client.post(reverse("curation:pipeline_stage"), {"stage": "calibrate"}, follow=True)
-    assert b"The calibrate stage is not available yet" in response.content
+    assert page.status_code == 200
+    for stage in pipeline_page_stages():
+        assert f'id="stage-{stage.name}"'.encode() in page.content and f"<code>{stage.command}</code>".encode() in page.content
+    assert b"queue sandbox" in page.content  # verify declares its queue
+    response = client.post(reverse("curation:pipeline_stage"), {"stage": "no-such-stage"}, follow=True)
+    assert b"Unknown stage." in response.content
     assert not StageRun.objects.exists()
 
 
-def test_stage_button_starts_a_registered_stage(client, users, monkeypatch, django_capture_on_commit_callbacks):
-    from curation.services import stages
-
-    monkeypatch.setattr(stages, "_EXECUTORS", {"process": (lambda run: None, "default")})
-    monkeypatch.setattr(stages, "_load_executors", lambda: None)
+def test_stage_button_starts_a_stage_on_its_queue(client, users, monkeypatch, django_capture_on_commit_callbacks):
     sent = []
     from curation.tasks import stages as stage_tasks
 
-    monkeypatch.setattr(stage_tasks.stage_run_task, "apply_async", lambda args, queue: sent.append(args))
+    # The stage's own task (its queue is the router's: tests/test_pipeline.py).
+    monkeypatch.setattr(stage_tasks.STAGE_TASKS["process"], "delay", lambda run_id: sent.append(run_id))
     client.force_login(users["admin"])
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("curation:pipeline_stage"), {"stage": "process"})
     run = StageRun.objects.get(stage="process")
     assert response["Location"] == reverse("curation:stage_run_detail", args=[run.pk])
-    assert sent == [[run.pk]]
+    assert sent == [run.pk]
 
 
 def test_upload_saves_the_file_and_queues_an_import(client, users, settings, tmp_path, monkeypatch, django_capture_on_commit_callbacks):

@@ -3,9 +3,9 @@
 Flow per problem: build the versioned prompt (rubric + problem) -> call the endpoint (structured
 output where supported) -> strictly parse/validate the five scores -> on an invalid answer send the
 bad answer back once with the error named -> otherwise record the problem as failed (never a
-default score). Transport failures (timeouts, connection errors, 429, 5xx) are retried with
-exponential backoff + jitter, honouring ``Retry-After``. The concurrency semaphore is held only
-while a request is in flight, so backoff sleeps do not idle a slot.
+default score). The transport — concurrency limit, retries with backoff honouring
+``Retry-After``, the structured-output fallback, token counts — is the shared
+``curation.llm.client.LLMClient``; this module owns only the rubric prompt and the strict parsing.
 
 Cache: ``predict_many`` looks every problem up by (content hash, model, rubric version, prompt
 version) before any call, and stores fresh ``ok`` results afterwards, both in the caller's thread
@@ -14,16 +14,13 @@ version) before any call, and stores fresh ``ok`` results afterwards, both in th
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-import email.utils
 import json
-import random
 import re
 import time
-from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-import openai
+from curation.llm.client import LLMClient, LLMConfig, run_coroutine
+from curation.llm.prompts import io_format_description
 
 from ..rubric import DEFAULT_RUBRIC, SCORE_MAX, SCORE_MIN, Rubric, weighted_score
 from .base import (
@@ -38,47 +35,15 @@ from .base import (
     mark_cached,
 )
 
+__all__ = ["LLMConfig", "LLMPredictor", "ScoreParseError", "predict_many", "parse_scores", "build_messages"]
+
 PROMPT_VERSION = "v1"
-STRUCTURED_MODES = ("auto", "json_schema", "off")
 MAX_REASON_CHARS = 300
 MAX_STATEMENT_CHARS = 20_000
 
 
 class ScoreParseError(ValueError):
     """The model's answer is not exactly the JSON object the prompt asked for."""
-
-
-@dataclass
-class LLMConfig:
-    base_url: str
-    model: str
-    api_key: str = "EMPTY"
-    temperature: float = 0.0
-    max_tokens: int = 1024
-    timeout: float = 60.0  # seconds per request
-    concurrency: int = 8
-    max_retries: int = 6  # transport retries per problem (timeouts, 429, 5xx, connection)
-    structured_output: str = "auto"  # auto | json_schema | off
-    backoff_initial: float = 0.1  # first retry waits about this long (then x multiplier)
-    backoff_multiplier: float = 3.0
-    backoff_max: float = 30.0
-    jitter: float = 0.2  # +/- fraction of the backoff delay
-    retry_after_max: float = 120.0  # cap on a server's Retry-After
-    seed: int | None = 0  # jitter RNG seed
-
-    def __post_init__(self) -> None:
-        if self.structured_output not in STRUCTURED_MODES:
-            raise ValueError(f"structured_output must be one of {STRUCTURED_MODES}")
-        if self.concurrency < 1:
-            raise ValueError("concurrency must be >= 1")
-        if self.max_retries < 0:
-            raise ValueError("max_retries must be >= 0")
-
-    def public_dict(self) -> dict[str, Any]:
-        """The config without the API key (for run records)."""
-        d = dict(self.__dict__)
-        d.pop("api_key", None)
-        return d
 
 
 # ---------------------------------------------------------------------------------------------
@@ -117,7 +82,7 @@ def user_prompt(problem: ProblemInput) -> str:
     if len(statement) > MAX_STATEMENT_CHARS:
         statement = statement[:MAX_STATEMENT_CHARS] + "\n[... statement truncated ...]"
     parts = ["Rate the difficulty of this problem.", "", "<problem>", f"Title: {problem.title}"]
-    parts.append(f"Format: {'function (LeetCode style)' if problem.io_format == 'functional' else 'standard input/output'}")
+    parts.append(f"Format: {io_format_description(problem.io_format)}")
     if problem.tags:
         parts.append("Tags: " + ", ".join(problem.tags))
     if problem.time_limit_ms:
@@ -168,13 +133,6 @@ def json_schema(rubric: Rubric = DEFAULT_RUBRIC) -> dict[str, Any]:
         },
         "required": ["scores"],
         "additionalProperties": False,
-    }
-
-
-def response_format(rubric: Rubric = DEFAULT_RUBRIC) -> dict[str, Any]:
-    return {
-        "type": "json_schema",
-        "json_schema": {"name": "difficulty_scores", "strict": True, "schema": json_schema(rubric)},
     }
 
 
@@ -245,58 +203,6 @@ def parse_scores(text: str, rubric: Rubric = DEFAULT_RUBRIC) -> tuple[dict[str, 
 
 
 # ---------------------------------------------------------------------------------------------
-# Retry helpers
-# ---------------------------------------------------------------------------------------------
-
-def retry_after_seconds(error: BaseException) -> float | None:
-    """Seconds from a ``retry-after-ms`` / ``Retry-After`` header (number or HTTP date)."""
-    response = getattr(error, "response", None)
-    headers = getattr(response, "headers", None)
-    if headers is None:
-        return None
-    ms = headers.get("retry-after-ms")
-    if ms:
-        try:
-            return max(0.0, float(ms) / 1000.0)
-        except ValueError:
-            pass
-    ra = headers.get("retry-after")
-    if not ra:
-        return None
-    try:
-        return max(0.0, float(ra))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(ra)
-        return max(0.0, when.timestamp() - time.time())
-    except (TypeError, ValueError, IndexError):
-        return None
-
-
-def _is_retryable(error: BaseException) -> bool:
-    if isinstance(error, (openai.APITimeoutError, openai.APIConnectionError)):
-        return True
-    if isinstance(error, openai.APIStatusError):
-        return error.status_code in (408, 409, 429) or error.status_code >= 500
-    return False
-
-
-def _mentions_response_format(error: openai.BadRequestError) -> bool:
-    text = str(error).lower()
-    body = getattr(error, "body", None)
-    if body is not None:
-        text += " " + json.dumps(body, default=str).lower()
-    return any(w in text for w in ("response_format", "json_schema", "structured output", "guided"))
-
-
-@dataclass
-class _RunState:
-    use_schema: bool
-    usage: RunUsage = field(default_factory=RunUsage)
-
-
-# ---------------------------------------------------------------------------------------------
 # Predictor
 # ---------------------------------------------------------------------------------------------
 
@@ -317,8 +223,7 @@ class LLMPredictor:
         self.cache: PredictionCache = cache if cache is not None else InMemoryPredictionCache()
         self.prompt_version = prompt_version
         self.last_usage = RunUsage()
-        self._rng = random.Random(config.seed)
-        self._response_format = response_format(rubric)
+        self._schema = json_schema(rubric)
 
     # -- cache ---------------------------------------------------------------------------------
     def cache_key(self, problem: ProblemInput) -> CacheKey:
@@ -342,7 +247,7 @@ class LLMPredictor:
         usage = RunUsage()
         if todo:
             coro = self._predict_uncached(list(todo.values()))
-            fresh_list, usage = _run_coroutine(coro)
+            fresh_list, usage = run_coroutine(coro)
             fresh = dict(zip(todo.keys(), fresh_list))
         for i, (p, k) in enumerate(zip(problems, keys)):
             if results[i] is None:
@@ -366,28 +271,15 @@ class LLMPredictor:
         return await self._predict_uncached(list(problems))
 
     async def _predict_uncached(self, problems: list[ProblemInput]) -> tuple[list[PredictionResult], RunUsage]:
-        cfg = self.config
-        state = _RunState(use_schema=cfg.structured_output in ("auto", "json_schema"))
-        sem = asyncio.Semaphore(cfg.concurrency)
-        client = openai.AsyncOpenAI(
-            base_url=cfg.base_url, api_key=cfg.api_key, timeout=cfg.timeout, max_retries=0
-        )
-        try:
-            results = await asyncio.gather(
-                *(self._predict_one(client, p, sem, state) for p in problems)
-            )
-        finally:
-            await client.close()
-        return list(results), state.usage
-
-    def _backoff(self, failures: int, retry_after: float | None) -> float:
-        cfg = self.config
-        if retry_after is not None:
-            # Honour the server: at least Retry-After, plus up to 10% so clients do not stampede.
-            ra = min(retry_after, cfg.retry_after_max)
-            return ra * (1.0 + 0.1 * self._rng.random())
-        base = min(cfg.backoff_max, cfg.backoff_initial * cfg.backoff_multiplier ** (failures - 1))
-        return max(0.0, base * (1.0 + cfg.jitter * (2.0 * self._rng.random() - 1.0)))
+        # One client per run: a structured-output fallback is learnt once and applies to the rest.
+        client = LLMClient(self.config)
+        repairs = [0]
+        async with client:
+            results = await asyncio.gather(*(self._predict_one(client, p, repairs) for p in problems))
+        usage = RunUsage(requests=client.usage.requests, prompt_tokens=client.usage.prompt_tokens,
+                         completion_tokens=client.usage.completion_tokens, retries=client.usage.retries,
+                         repairs=repairs[0])
+        return list(results), usage
 
     def _result(self, problem: ProblemInput, **kw: Any) -> PredictionResult:
         return PredictionResult(
@@ -400,87 +292,36 @@ class LLMPredictor:
             **kw,
         )
 
-    async def _predict_one(
-        self,
-        client: openai.AsyncOpenAI,
-        problem: ProblemInput,
-        sem: asyncio.Semaphore,
-        state: _RunState,
-    ) -> PredictionResult:
-        cfg = self.config
+    async def _predict_one(self, client: LLMClient, problem: ProblemInput, repairs: list[int]) -> PredictionResult:
         messages = build_messages(problem, self.rubric)
-        attempts = 0
-        transport_failures = 0
+        attempts = prompt_tokens = completion_tokens = 0
         repairs_left = 1
-        prompt_tokens = completion_tokens = 0
-        last_raw = ""
-
-        def failed(error: str) -> PredictionResult:
-            return self._result(
-                problem, status=STATUS_FAILED, error=error, attempts=attempts,
-                prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
-                raw_response=last_raw[:2000],
-            )
-
         while True:
-            body: dict[str, Any] = {
-                "model": cfg.model,
-                "messages": messages,
-                "temperature": cfg.temperature,
-                "max_tokens": cfg.max_tokens,
-            }
-            use_schema = False
+            done = await client.acomplete(messages, json_schema=self._schema, schema_name="difficulty_scores")
+            attempts += done.attempts
+            prompt_tokens += done.prompt_tokens
+            completion_tokens += done.completion_tokens
+            text = done.text
             try:
-                async with sem:
-                    # Decided once the slot is ours, so a fallback learnt meanwhile applies.
-                    use_schema = state.use_schema
-                    if use_schema:
-                        body["response_format"] = self._response_format
-                    attempts += 1
-                    state.usage.requests += 1
-                    # The client's generic POST (same auth, timeout, error classes as
-                    # chat.completions.create) without create()'s per-call recursive transform of
-                    # the params, which costs milliseconds of CPU per call and caps throughput.
-                    # cast_to=object: the JSON as plain data, no pydantic model per response.
-                    completion = await client.post("/chat/completions", body=body, cast_to=object)
-            except openai.BadRequestError as e:
-                if use_schema and cfg.structured_output == "auto" and _mentions_response_format(e):
-                    state.use_schema = False  # the server does not support it: plain text from now on
-                    continue
-                return failed(f"bad request (400): {_short(e)}")
-            except (openai.APIConnectionError, openai.APIStatusError) as e:
-                if not _is_retryable(e):
-                    return failed(f"{type(e).__name__}: {_short(e)}")
-                if transport_failures >= cfg.max_retries:
-                    return failed(f"gave up after {attempts} attempts: {type(e).__name__}: {_short(e)}")
-                transport_failures += 1
-                state.usage.retries += 1
-                await asyncio.sleep(self._backoff(transport_failures, retry_after_seconds(e)))
-                continue
-            except Exception as e:  # noqa: BLE001 - one bad problem must not sink the run
-                return failed(f"unexpected error: {type(e).__name__}: {_short(e)}")
-
-            pt, ct, text, n_choices = _read_completion(completion)
-            prompt_tokens += pt
-            completion_tokens += ct
-            state.usage.prompt_tokens += pt
-            state.usage.completion_tokens += ct
-            choices = [text] if n_choices else []
-            last_raw = text
-            try:
-                if not choices:
+                if not done.ok:
+                    return self._result(problem, status=STATUS_FAILED, error=done.error, attempts=attempts,
+                                        prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
+                if not done.texts:
                     raise ScoreParseError("the response has no choices")
                 scores, reasons = parse_scores(text, self.rubric)
             except ScoreParseError as err:
                 if repairs_left > 0:
+                    # The bad answer goes back once with the error named; then the problem fails.
                     repairs_left -= 1
-                    state.usage.repairs += 1
+                    repairs[0] += 1
                     messages = messages + [
                         {"role": "assistant", "content": text},
                         {"role": "user", "content": repair_message(str(err), self.rubric)},
                     ]
                     continue
-                return failed(f"invalid answer: {err}")
+                return self._result(problem, status=STATUS_FAILED, error=f"invalid answer: {err}", attempts=attempts,
+                                    prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
+                                    raw_response=text[:2000])
             return self._result(
                 problem,
                 status=STATUS_OK,
@@ -491,38 +332,6 @@ class LLMPredictor:
                 prompt_tokens=prompt_tokens,
                 completion_tokens=completion_tokens,
             )
-
-
-def _read_completion(data: Any) -> tuple[int, int, str, int]:
-    """(prompt tokens, completion tokens, first choice's text, number of choices) from a
-    chat-completion response given as plain JSON data (or an object with the same fields)."""
-    def get(obj: Any, key: str) -> Any:
-        return obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
-
-    usage = get(data, "usage") or {}
-    pt = int(get(usage, "prompt_tokens") or 0)
-    ct = int(get(usage, "completion_tokens") or 0)
-    choices = get(data, "choices") or []
-    if not isinstance(choices, list) or not choices:
-        return pt, ct, "", 0
-    message = get(choices[0], "message") or {}
-    content = get(message, "content")
-    return pt, ct, content if isinstance(content, str) else "", len(choices)
-
-
-def _short(error: BaseException, limit: int = 300) -> str:
-    text = " ".join(str(error).split())
-    return text[:limit]
-
-
-def _run_coroutine(coro: Any) -> Any:
-    """Run ``coro`` to completion from sync code, also when a loop is already running here."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coro).result()
 
 
 def predict_many(

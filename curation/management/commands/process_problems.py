@@ -1,5 +1,5 @@
 from curation.management.stage_command import StageCommand
-from curation.services.processing import STEPS
+from curation.pipeline import BY_NAME
 
 
 class Command(StageCommand):
@@ -8,7 +8,7 @@ class Command(StageCommand):
 
     def add_arguments(self, parser):
         super().add_arguments(parser)
-        parser.add_argument("--step", choices=STEPS, default="", help="run one step (default: all, in order)")
+        parser.add_argument("--step", choices=BY_NAME["process"].steps, default="", help="run one step (default: all, in order)")
 
     def stage_step(self, options) -> str:
         return options["step"]

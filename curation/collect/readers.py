@@ -1,139 +1,28 @@
-"""Shared machinery for importers: limits, the importer interface, streaming readers.
+"""Streaming readers for row formats, and `RowImporter`, the importer built on them.
 
-Pure Python (no Django). Every importer streams: JSONL line by line (gzip decompressed as it is
-read, with a running count against `ImportLimits.max_decompressed_bytes`), JSON arrays element by
-element, Parquet by row batches, problem folders one folder at a time.
-
-A bad record never stops the iteration: it becomes a `RecordError` naming the file, the record
-and the field, and the next record follows.
+Every reader streams: JSONL line by line (gzip decompressed as it is read, with a running count
+against `ImportLimits.max_decompressed_bytes`), JSON arrays element by element, Parquet by row
+batches. Each yields ("ok", label, bytes) or ("error", label, message); a stream that cannot go on
+(truncated gzip, limit reached) ends with one error.
 """
 from __future__ import annotations
 
-import ast
 import gzip
-import hashlib
 import json
 import os
 import re
 import zlib
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 import orjson
 
-from .records import CanonicalProblem, CanonicalTest, RecordError, sha256_bytes
-
-MiB = 1024 * 1024
-GiB = 1024 * MiB
-
-Result = CanonicalProblem | RecordError
-
-
-@dataclass(frozen=True)
-class ImportLimits:
-    max_test_bytes: int = 16 * MiB  # one test input or output, UTF-8 bytes
-    max_decompressed_bytes: int = 2 * GiB  # a whole .gz stream, decompressed
-    max_record_bytes: int = 256 * MiB  # one JSON line / array element / problem folder's text
-
-
-class UnknownFormatError(ValueError):
-    """Raised by `get_importer` for a format name nobody registered."""
-
-
-class FieldError(Exception):
-    """Raised inside a record parser: the record is rejected because of `field`."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
-        self.message = message
+from .importer import MiB, DuplicateTracker, FieldError, ImportLimits, Importer, Result
+from .records import CanonicalProblem, RecordError, sha256_bytes
 
 
 class _StreamStopped(Exception):
     """The underlying stream cannot go on (truncated gzip, limit reached)."""
-
-
-# --------------------------------------------------------------------------------------------
-# Importer interface
-# --------------------------------------------------------------------------------------------
-
-
-class Importer:
-    """Base class. Subclasses set `format_name` and implement `iter_records`."""
-
-    format_name: str = ""
-    description: str = ""
-
-    def __init__(self, limits: ImportLimits | None = None):
-        self.limits = limits or ImportLimits()
-
-    def iter_records(self, path: str | os.PathLike) -> Iterator[Result]:  # pragma: no cover
-        raise NotImplementedError
-
-    # -- helpers shared by subclasses --------------------------------------------------------
-
-    def iter_folder_records(
-        self, root: Path, is_problem: Callable[[Path], bool], parse: Callable[[Path], CanonicalProblem]
-    ) -> Iterator[Result]:
-        """The loop every one-folder-per-problem format shares: find the folders, parse each,
-        check limits, and report bad folders and repeated ids without stopping."""
-        dup = DuplicateTracker()
-        for folder, error in iter_problem_folders(root, is_problem):
-            if error is not None:
-                yield error
-                continue
-            assert folder is not None
-            try:
-                problem = parse(folder)
-                self.check_problem(problem)
-            except FieldError as exc:
-                yield RecordError(str(folder), folder.name, exc.field, exc.message)
-                continue
-            err = dup.check(str(folder), folder.name, problem.external_id)
-            if err is not None:
-                yield err
-                continue
-            yield problem
-
-    def check_problem(self, problem: CanonicalProblem, *, add_flags: bool = True) -> None:
-        """Validate limits that apply to every format; raises FieldError."""
-        limit = self.limits.max_test_bytes
-        for i, test in enumerate(problem.tests):
-            for name in ("input", "output"):
-                value = getattr(test, name)
-                if not isinstance(value, str):
-                    raise FieldError(f"tests[{i}].{name}", f"expected text, got {type(value).__name__}")
-                if len(value) * 4 > limit and len(value.encode("utf-8")) > limit:
-                    raise FieldError(
-                        f"tests[{i}].{name}",
-                        f"test {name} is {len(value.encode('utf-8'))} bytes, over the limit of {limit}",
-                    )
-        if not add_flags:
-            return
-        if not problem.tests and "no_tests" not in problem.flags:
-            problem.flags.append("no_tests")
-        if not problem.solutions and "no_solution" not in problem.flags:
-            problem.flags.append("no_solution")
-
-
-class DuplicateTracker:
-    """Remembers ids seen in one file; the second occurrence of an id is an error."""
-
-    def __init__(self) -> None:
-        self._seen: dict[str, str] = {}
-
-    def check(self, file: str, record: str, external_id: str, field: str = "external_id") -> RecordError | None:
-        first = self._seen.get(external_id)
-        if first is not None:
-            return RecordError(file, record, field, f"duplicate id {external_id!r} (first seen at {first}); kept the first")
-        self._seen[external_id] = record
-        return None
-
-
-# --------------------------------------------------------------------------------------------
-# Streaming readers. Each yields ("ok", label, bytes) or ("error", label, message).
-# --------------------------------------------------------------------------------------------
 
 
 def is_gzip_path(path: Path) -> bool:
@@ -395,6 +284,7 @@ def sniff_json_array(path: Path) -> bool:
     return head.startswith(b"[")
 
 
+
 # --------------------------------------------------------------------------------------------
 # Row importers: JSONL / JSON array / Parquet rows → one parse function.
 # --------------------------------------------------------------------------------------------
@@ -416,6 +306,9 @@ class RowImporter(Importer):
             if not files:
                 yield RecordError(str(path), "folder", "", f"no data files ({', '.join(ROW_SUFFIXES)}) found")
             for f in files:
+                if f.is_symlink():  # a folder's files are read as they are, never through a link
+                    yield RecordError(str(f), "file", "", "symbolic link; refused (links may point anywhere)")
+                    continue
                 yield from self.iter_file(f)
             return
         yield from self.iter_file(path)
@@ -477,164 +370,3 @@ def _with_id(message: str, row: dict) -> str:
         if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value):
             return f"{message} (record {key}={value!r})"
     return message
-
-
-# --------------------------------------------------------------------------------------------
-# Field helpers
-# --------------------------------------------------------------------------------------------
-
-
-def require(row: dict, key: str, *, types: tuple = (str,), allow_empty: bool = False) -> Any:
-    if key not in row or row[key] is None:
-        raise FieldError(key, "required field is missing")
-    value = row[key]
-    if not isinstance(value, types) or isinstance(value, bool) and bool not in types:
-        raise FieldError(key, f"expected {'/'.join(t.__name__ for t in types)}, got {type(value).__name__}")
-    if not allow_empty and isinstance(value, str) and not value.strip():
-        raise FieldError(key, "required field is empty")
-    return value
-
-
-def opt_str(row: dict, key: str, default: str = "") -> str:
-    value = row.get(key)
-    if value is None:
-        return default
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return str(value)
-    if not isinstance(value, str):
-        raise FieldError(key, f"expected text, got {type(value).__name__}")
-    return value
-
-
-def literal(value: Any, field: str, expect: type | tuple[type, ...] | None = None, *, json_first: bool = True) -> Any:
-    """Accept an already-decoded value or a JSON / Python-literal string (ast.literal_eval, never eval)."""
-    if isinstance(value, str):
-        text = value.strip()
-        if not text:
-            value = None
-        else:
-            decoded = _MISSING = object()
-            if json_first:
-                try:
-                    decoded = json.loads(text)
-                except (json.JSONDecodeError, RecursionError):
-                    decoded = _MISSING
-            if decoded is _MISSING:
-                try:
-                    decoded = ast.literal_eval(text)
-                except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError) as exc:
-                    raise FieldError(field, f"cannot parse as JSON or a Python literal: {type(exc).__name__}") from None
-            value = decoded
-    if expect is not None and value is not None and not isinstance(value, expect):
-        names = expect.__name__ if isinstance(expect, type) else "/".join(t.__name__ for t in expect)
-        raise FieldError(field, f"expected {names}, got {type(value).__name__}")
-    return value
-
-
-def io_text(value: Any) -> str:
-    """Test input/output as text: strings as they are, anything else as JSON text."""
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False)
-
-
-def str_list(value: Any, field: str) -> list[str]:
-    value = literal(value, field, (list, tuple))
-    if value is None:
-        return []
-    out = []
-    for i, item in enumerate(value):
-        if item is None:
-            continue
-        if not isinstance(item, (str, int, float)):
-            raise FieldError(f"{field}[{i}]", f"expected text, got {type(item).__name__}")
-        text = str(item).strip()
-        if text:
-            out.append(text)
-    return out
-
-
-DIFFICULTY_WORDS = {
-    "easy": "easy",
-    "medium": "medium",
-    "meidum": "medium",
-    "hard": "hard",
-}
-
-
-def normalise_difficulty(value: Any) -> str:
-    if value is None:
-        return ""
-    text = str(value).strip()
-    return DIFFICULTY_WORDS.get(text.lower(), text)
-
-
-def make_tests(inputs: list, outputs: list, kind: str, field: str) -> list[CanonicalTest]:
-    if len(inputs) != len(outputs):
-        raise FieldError(field, f"{len(inputs)} inputs but {len(outputs)} outputs")
-    return [CanonicalTest(input=io_text(i), output=io_text(o), kind=kind) for i, o in zip(inputs, outputs)]
-
-
-class FolderHasher:
-    """Hash of the files a folder importer read: relative path, length and bytes of each."""
-
-    def __init__(self, root: Path):
-        self.root = root
-        self._h = hashlib.sha256()
-        self.total = 0
-
-    def add(self, path: Path, data: bytes) -> None:
-        rel = path.relative_to(self.root).as_posix().encode("utf-8")
-        self._h.update(rel + b"\0" + str(len(data)).encode() + b"\0")
-        self._h.update(data)
-        self.total += len(data)
-
-    def hexdigest(self) -> str:
-        return self._h.hexdigest()
-
-
-def read_text_file(
-    path: Path,
-    field: str,
-    hasher: FolderHasher | None,
-    limit: int,
-    *,
-    required: bool = True,
-) -> str | None:
-    """Read a small text file of a problem folder, with a size check before reading."""
-    if not path.is_file():
-        if required:
-            raise FieldError(field, f"missing file {path.name}")
-        return None
-    size = path.stat().st_size
-    if size > limit:
-        raise FieldError(field, f"{path.name} is {size} bytes, over the limit of {limit}")
-    data = path.read_bytes()
-    if hasher is not None:
-        hasher.add(path, data)
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise FieldError(field, f"invalid UTF-8 in {path.name} at byte {exc.start}") from None
-
-
-def natural_key(name: str) -> list:
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
-
-
-def iter_problem_folders(path: Path, is_problem: Callable[[Path], bool]) -> Iterator[tuple[Path | None, RecordError | None]]:
-    """PATH is a problem folder or a folder of problem folders."""
-    if not path.exists():
-        yield None, RecordError(str(path), "folder", "", "no such file or folder")
-        return
-    if not path.is_dir():
-        yield None, RecordError(str(path), "folder", "", "expected a folder")
-        return
-    if is_problem(path):
-        yield path, None
-        return
-    subdirs = sorted((p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")), key=lambda p: natural_key(p.name))
-    if not subdirs:
-        yield None, RecordError(str(path), "folder", "", "no problem folders found")
-    for sub in subdirs:
-        yield sub, None

@@ -13,15 +13,10 @@ import os
 from pathlib import Path
 from typing import Any, Iterator
 
-from .base import (
-    FieldError,
-    FolderHasher,
-    Result,
-    RowImporter,
-    opt_str,
-    read_text_file,
-    require,
-)
+from .fields import opt_str, require
+from .folders import FolderHasher, iter_folder_records, read_text_file
+from .importer import FieldError, Result
+from .readers import RowImporter
 from .records import IO_FUNCTIONAL, IO_STDIN, CanonicalProblem
 from .registry import register
 from .taco import codeforces_ids, parse_io, parse_solutions, platform_from_url
@@ -87,7 +82,7 @@ class AppsImporter(RowImporter):
         )
 
     def _iter_folders(self, root: Path) -> Iterator[Result]:
-        yield from self.iter_folder_records(root, _is_apps_folder, self._parse_folder)
+        yield from iter_folder_records(self, root, _is_apps_folder, self._parse_folder)
 
     def _parse_folder(self, folder: Path) -> CanonicalProblem:
         lim = self.limits.max_record_bytes
