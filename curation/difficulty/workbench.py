@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import numpy as np
+from curation.errors import FieldError
+
 from . import calibration as calibration_core
 from . import selection as selection_core
 from .rubric import DEFAULT_RUBRIC, DIMENSION_KEYS
@@ -33,13 +35,8 @@ CURVE_POINTS = 60
 BAND_Z = 1.645  # a 90% pointwise band
 
 
-class WorkbenchError(ValueError):
+class WorkbenchError(FieldError):
     """A proposal the workbench cannot evaluate; ``field`` names the offending input."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 @dataclass
