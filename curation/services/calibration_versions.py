@@ -11,6 +11,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from curation import workbench_selectors as wsel
+from curation.errors import FieldError
 from curation.difficulty import workbench as wb
 from curation.difficulty.rubric import DEFAULT_RUBRIC, DIMENSION_KEYS
 from curation.models import Calibration, DifficultyRubric, StageRun
@@ -22,11 +23,8 @@ WEIGHT_TOLERANCE = 1e-6
 METRIC_KEYS = ("n", "rho", "rho_model_scores", "ece", "counts", "evidence_counts", "rho_by", "evidence")
 
 
-class CalibrationVersionError(ValueError):
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+class CalibrationVersionError(FieldError):
+    """A version that cannot be saved or activated; ``field`` names the reason."""
 
 
 def _rubric_for(weights: dict[str, float]) -> DifficultyRubric:
