@@ -9,6 +9,7 @@ urlpatterns = [
     path("account/", include("accounts.urls")),
     path("api/v1/", include("evaluations.api_urls")),
     path("api/v1/", include("curation.api.urls")),
+    path("training/", include("training_jobs.urls")),
     path("evaluations/", include("evaluations.urls")),
     path("", include("curation.urls")),
 ]

@@ -14,6 +14,7 @@ from django.db.models import F
 from django.http import QueryDict
 from django.utils import timezone
 
+from curation.errors import DomainError
 from curation.models import AuditEvent, Problem, ReviewLease, ReviewStatus, Selection, StageRun
 from curation.roles import user_has_role
 from curation.selectors import filter_query_string, problem_count_exact, problem_filter
@@ -34,7 +35,7 @@ CHILD_STAGE = {"reverify": "verify", "repredict": "predict"}
 BATCH = 1000
 
 
-class BulkActionError(ValueError):
+class BulkActionError(DomainError):
     """The request is wrong (bad filter, unknown action, missing role): nothing was started."""
 
 

@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from curation.errors import DomainError
 from curation.models import DIMENSIONS, DifficultyRubric, Prediction, PredictionStatus, Problem, Review, ReviewLease, ReviewStatus
 from curation.roles import user_has_role
 from curation.services.audit import audit_event_record
@@ -33,7 +34,7 @@ FALLBACK_WEIGHTS = {
 }
 
 
-class ReviewError(Exception):
+class ReviewError(DomainError):
     """A review action that cannot be done; the message is shown to the user as is."""
 
 

@@ -14,7 +14,7 @@ from django.conf import settings
 from curation.exports.livecodebench import functional_input, functional_output, lcb_difficulty
 from curation.judge.spec import JudgeSpec
 from curation.models import Problem
-from curation.services.verification import ANY_ANSWER
+from curation.judge.checker_synthesis import MANY_ANSWERS as ANY_ANSWER
 from curation.services import imports
 from curation.services.exports import export_create, export_execute
 from curation.services.snapshots import snapshot_create
