@@ -19,6 +19,8 @@ from evaluations.services import eval_run_create, eval_run_execute
 from tests.api.conftest import make_problem
 from tests.conftest import REPO_ROOT
 
+from .worker import process_stop
+
 SERVE_PYTHON = Path(os.environ.get("MICROCODER_SERVE_PYTHON", REPO_ROOT / ".venv-serve" / "bin" / "python"))
 
 pytestmark = [
@@ -60,11 +62,7 @@ def transformers_server(tmp_path_factory):
             time.sleep(1)
         yield f"{url}/v1", str(model_dir)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        process_stop(proc)
         log.close()
 
 
