@@ -142,6 +142,7 @@ def main() -> None:
 
     os.environ.setdefault("SECRET_KEY", "bench-only")
     os.environ["DEBUG"] = "0"  # no query log, no debug toolbar-ish overhead: production-like
+    os.environ.setdefault("TLS", "0")  # the in-process client speaks plain HTTP: no redirect to https
     url = ADMIN_URL.rsplit("/", 1)[0] + "/" + args.db
     if not args.reuse:
         url = scratch_database(args.db)

@@ -73,6 +73,7 @@ class WhatIfSerializer(serializers.Serializer):
     curve = serializers.ListField(child=serializers.DictField())
     band = serializers.ListField(child=serializers.DictField())
     reliability = serializers.ListField(child=serializers.DictField())
+    reliability_held_out = serializers.BooleanField(help_text="reliability from 5-fold held-out predictions (isotonic) rather than in-sample")
     disagreements = serializers.DictField(child=serializers.ListField(child=serializers.DictField()))
     proposal = serializers.DictField()
 

@@ -22,6 +22,9 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import numpy as np
+from sklearn.isotonic import IsotonicRegression
+from curation.errors import FieldError
+
 from . import calibration as calibration_core
 from . import selection as selection_core
 from .rubric import DEFAULT_RUBRIC, DIMENSION_KEYS
@@ -33,13 +36,8 @@ CURVE_POINTS = 60
 BAND_Z = 1.645  # a 90% pointwise band
 
 
-class WorkbenchError(ValueError):
+class WorkbenchError(FieldError):
     """A proposal the workbench cannot evaluate; ``field`` names the offending input."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 @dataclass
@@ -300,6 +298,23 @@ def confidence_band(x: np.ndarray, y: np.ndarray, fitted_grid: np.ndarray, grid:
     return np.clip(fitted_grid - z * se, 0, 1), np.clip(fitted_grid + z * se, 0, 1)
 
 
+def held_out_predictions(x: np.ndarray, y: np.ndarray, w: np.ndarray, folds: int = 5, seed: int = 0) -> np.ndarray | None:
+    """Each row's pass rate predicted by an isotonic map fitted without its fold. An isotonic fit
+    is close to perfectly calibrated on its own rows, so an in-sample reliability diagram says
+    nothing; held out, it shows how the map does on problems it has not seen. None below 50 rows."""
+    n = len(x)
+    if n < 50:
+        return None
+    out = np.empty(n)
+    for test in _folds(n, folds, seed):
+        train = np.ones(n, dtype=bool)
+        train[test] = False
+        iso = IsotonicRegression(increasing=False, y_min=0.0, y_max=1.0, out_of_bounds="clip")
+        iso.fit(x[train], y[train], sample_weight=w[train])
+        out[test] = np.interp(x[test], iso.X_thresholds_, iso.y_thresholds_)
+    return np.clip(out, 0.0, 1.0)
+
+
 def disagreements(ev: Evidence, mask: np.ndarray, predicted: np.ndarray, observed: np.ndarray,
                   weighted: np.ndarray, samples: np.ndarray, limit: int = 10,
                   w: np.ndarray | None = None) -> dict[str, list[dict[str, Any]]]:
@@ -372,7 +387,7 @@ def whatif(ev: Evidence, pool: Pool, proposal: Proposal, *, band: bool = True,
         out["rho_model_scores"] = _finite(spearman(xm, y)) if not np.isnan(xm).any() else None
     pool_weighted = weighted(pool.scores, w)
     if out["n"] < 2 or np.all(x == x[0]):
-        out.update({"fitted": None, "curve": [], "band": [], "reliability": [], "ece": None,
+        out.update({"fitted": None, "curve": [], "band": [], "reliability": [], "reliability_held_out": False, "ece": None,
                     "counts": bucket_counts(np.full(len(pool_weighted), np.nan), proposal.thresholds),
                     "evidence_counts": bucket_counts(np.full(len(x), np.nan), proposal.thresholds),
                     "disagreements": {"predicted_easy_rarely_solved": [], "predicted_hard_often_solved": []},
@@ -380,7 +395,9 @@ def whatif(ev: Evidence, pool: Pool, proposal: Proposal, *, band: bool = True,
         return out
     fitted = calibration_core.fit_calibration(x, y, method=proposal.method, sample_weight=sw, version="whatif")
     predicted = predict(fitted, x)
-    reliability = calibration_core.reliability_curve(predicted, y)
+    held_out = held_out_predictions(x, y, sw) if proposal.method == "isotonic" else None
+    reliability = calibration_core.reliability_curve(predicted if held_out is None else held_out, y)
+    out["reliability_held_out"] = held_out is not None
     grid = curve_grid(x)
     curve = predict(fitted, grid)
     out["fitted"] = fitted.to_dict()

@@ -107,13 +107,6 @@ def detect() -> tuple[str, dict]:
         return _detected
 
 
-def _read_int(path: Path) -> int:
-    try:
-        return int(path.read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 0
-
-
 def _write(path: Path, value) -> bool:
     try:
         path.write_text(str(value))

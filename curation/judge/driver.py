@@ -530,7 +530,11 @@ def build_seccomp():
 def write_all(fd, data):
     view = memoryview(data)
     while view:
-        n = os.write(fd, view)
+        try:
+            n = os.write(fd, view)
+        except BlockingIOError:      # the channel is non-blocking while a test runs
+            select.select([], [fd], [])
+            continue
         view = view[n:]
 
 
@@ -978,6 +982,7 @@ class Runner:
 
     def __init__(self, ctx, job):
         self.ctx, self.job = ctx, job
+        os.set_blocking(OUT_FD, False)   # J queues a test's output while the host is busy
         self.lim = job["limits"]
         self.codes = {}
         self.loader = None          # (pid, pipes) in functional mode
@@ -1346,7 +1351,9 @@ class Runner:
                 if len(data) > room:
                     data, state["ole"] = data[:max(room, 0)], True
                 if data:
-                    send(b"O", data)
+                    # queued, not sent: a slow host must not stall the program (its wall
+                    # time) -- the queue is bounded by the output cap
+                    wq.extend(encode_frame(b"O", data))
                     state["out"] += len(data)
             elif fd == err_r:
                 if len(err_buf) < err_cap:
@@ -1354,7 +1361,15 @@ class Runner:
             elif len(res_buf) < res_cap:
                 res_buf.extend(data[:res_cap - len(res_buf)])
 
+        wq = bytearray()            # frames for the host not yet written
+        watching_out = False
         while True:
+            if wq and not watching_out:
+                poller.register(OUT_FD, select.POLLOUT)
+                watching_out = True
+            elif not wq and watching_out:
+                poller.unregister(OUT_FD)
+                watching_out = False
             now = time.monotonic()
             if now >= deadline:
                 timed_out = True
@@ -1373,20 +1388,30 @@ class Runner:
                 elif fd == IN_FD:
                     if ev & (select.POLLHUP | select.POLLERR):
                         os._exit(3)            # host gone: everything of ours dies with us
+                elif fd == OUT_FD:
+                    if ev & (select.POLLERR | select.POLLHUP):
+                        os._exit(3)
+                    try:
+                        n = os.write(OUT_FD, wq[:1 << 20])
+                        del wq[:n]
+                    except BlockingIOError:
+                        pass
                 else:
                     pump(fd)
             if exited or state["ole"]:
                 break
+        if watching_out:
+            poller.unregister(OUT_FD)
         if pidfd is not None:
             os.close(pidfd)
         return self.finish_test(pid, t0, timed_out, (status, ru) if status is not None else None,
                                 out_r, err_r, res_r, err_buf, res_buf, state=state,
                                 own_pipes=own_pipes, pump=pump, open_fds=open_fds,
-                                loader_cpu_before=loader_cpu_before)
+                                loader_cpu_before=loader_cpu_before, wq=wq)
 
     def finish_test(self, pid, t0, timed_out, waited, out_r, err_r, res_r, err_buf, res_buf,
                     state=None, own_pipes=False, pump=None, open_fds=None,
-                    loader_cpu_before=None):
+                    loader_cpu_before=None, wq=None):
         wall = time.monotonic() - t0
         keep = self.loader["pid"] if (self.functional and self.loader and self.ctx["ns"]) else None
         if pid is not None:
@@ -1435,6 +1460,9 @@ class Runner:
                     pass
         if loader_died:
             self.drop_loader()
+        if wq:
+            write_all(OUT_FD, bytes(wq))
+            del wq[:]
         for kind, buf in ((b"R", err_buf), (b"V", res_buf)):
             for k in range(0, len(buf), CHUNK):
                 send(kind, bytes(buf[k:k + CHUNK]))
@@ -1557,7 +1585,10 @@ def _solution_process(ctx, job):
         mount(None, "/", None, MS_REC | MS_PRIVATE)
         fresh_tmpfs(ctx["box"], ctx["box_bytes"], mode="0755", over=True)
         fresh_tmpfs(ctx["judge"], ctx["judge_bytes"], mode="0755",
-                    flags=MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, over=True)
+                    flags=MS_NOSUID | MS_NODEV | MS_NOEXEC, over=True)
+        # read-only for this mount (not the filesystem: J makes it writable per test files)
+        mount(None, ctx["judge"], None,
+              MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
         fresh_tmpfs(ctx["tmp"], ctx["tmp_bytes"], over=True)
         # /dev read-only; /dev/shm a small tmpfs of this solution's own (emptied per test)
         fresh_tmpfs("/dev/shm", ctx["shm_bytes"], over=True)

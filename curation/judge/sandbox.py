@@ -506,7 +506,6 @@ box_events: dict[int, threading.Event] = {}
 
 
 def _spawn(args, **kw) -> subprocess.Popen:
-    global _spawn_thread
     with _spawn_lock:
         if _spawn_thread is None or not _spawn_thread.is_alive() or _spawn_pid != os.getpid():
             _start_spawner()

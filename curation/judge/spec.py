@@ -181,6 +181,8 @@ class JudgeSpec:
             data = {k: v for k, v in item.items() if k not in ("inputs", "outputs", "fn_name")}
             data["tests"] = [{"input": i, "output": o} for i, o in zip(inputs, outputs)]
             data.setdefault("entry_point", item.get("fn_name"))
+            if item.get("fn_name") and not item.get("io_format"):
+                data["io_format"] = "functional"  # APPS/TACO ground truth: fn_name means a function call
             return cls.from_dict(data)
         tests = item.get("tests") or []
         if not isinstance(tests, list) or not all(isinstance(t, dict) for t in tests):

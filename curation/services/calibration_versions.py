@@ -11,6 +11,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from curation import workbench_selectors as wsel
+from curation.errors import FieldError
 from curation.difficulty import workbench as wb
 from curation.difficulty.rubric import DEFAULT_RUBRIC, DIMENSION_KEYS
 from curation.models import Calibration, DifficultyRubric, StageRun
@@ -22,11 +23,8 @@ WEIGHT_TOLERANCE = 1e-6
 METRIC_KEYS = ("n", "rho", "rho_model_scores", "ece", "counts", "evidence_counts", "rho_by", "evidence")
 
 
-class CalibrationVersionError(ValueError):
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+class CalibrationVersionError(FieldError):
+    """A version that cannot be saved or activated; ``field`` names the reason."""
 
 
 def _rubric_for(weights: dict[str, float]) -> DifficultyRubric:
@@ -93,7 +91,7 @@ def calibration_version_activate(*, user, calibration_id: int) -> StageRun:
 
 
 def calibration_activate_execute(run: StageRun) -> None:
-    from curation.services import difficulty as difficulty_services
+    from curation.services.calibration import calibration_apply
 
     row = Calibration.objects.select_related("rubric").get(pk=run.params["calibration_id"])
     run_start(run, total=1)
@@ -107,7 +105,7 @@ def calibration_activate_execute(run: StageRun) -> None:
                            before={"active": before}, after={"active": row.version})
     # Outside the flag transaction: rewriting 100k problems' buckets is batched, and a reader in
     # between sees the new version with a mix of old and new buckets only for those seconds.
-    n = difficulty_services.calibration_apply(row)
+    n = calibration_apply(row)
     wsel.workbench_cache_clear()
     run.counts = {"calibration": row.version, "problems": n}
     run.save(update_fields=["counts"])

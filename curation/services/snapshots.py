@@ -12,7 +12,7 @@ import json
 from collections import Counter
 from typing import Any, Iterable
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.http import QueryDict
 
@@ -22,7 +22,6 @@ from curation.models import (
     DIMENSIONS,
     Calibration,
     DatasetSnapshot,
-    DifficultyRubric,
     Problem,
     ReferenceSolution,
     Selection,
@@ -31,6 +30,9 @@ from curation.models import (
 )
 from curation.selectors import problem_judge_spec
 from curation.services.audit import audit_event_record
+from curation.services.bulk_insert import insert_values
+from curation.services.rubrics import rubric_current
+from curation.services.selection import selection_record
 from curation.services.runs import ProblemFailures
 
 FREEZE_BATCH_SIZE = 500
@@ -180,18 +182,14 @@ def _freeze_batch(ids: list[int], failures: ProblemFailures | None = None) -> li
 
 
 def _items_insert(rows: list[SnapshotItem], batch_size: int) -> None:
-    """Insert new items: COPY on PostgreSQL (bulk_create's parameter quoting of large JSON is
-    several times slower), bulk_create elsewhere. Same transaction either way."""
-    if connection.vendor != "postgresql":
-        SnapshotItem.objects.bulk_create(rows, batch_size=batch_size)
-        return
-    table = SnapshotItem._meta.db_table
-    with connection.cursor() as cursor:
-        with cursor.cursor.copy(
-            f"COPY {table} (snapshot_id, problem_id, ordinal, problem_key, content_hash, data) FROM STDIN"
-        ) as copy:
-            for r in rows:
-                copy.write_row((r.snapshot_id, r.problem_id, r.ordinal, r.problem_key, r.content_hash, json.dumps(r.data)))
+    """Insert new items through the one COPY path (bulk_insert.insert_values: COPY on PostgreSQL,
+    whose bulk_create parameter quoting of large JSON is several times slower; bulk_create
+    elsewhere). Same transaction either way."""
+    insert_values(
+        SnapshotItem, ["snapshot", "problem", "ordinal", "problem_key", "content_hash", "data"],
+        [(r.snapshot_id, r.problem_id, r.ordinal, r.problem_key, r.content_hash, r.data) for r in rows],
+        batch_size=batch_size,
+    )
 
 
 # --- create / diff ---------------------------------------------------------------------------
@@ -238,7 +236,7 @@ def _snapshot_create_once(*, name, user, selection, filters, criteria, decontami
     with transaction.atomic():
         ids = snapshot_problem_ids(selection=selection, filters=filters)
         version = (DatasetSnapshot.objects.filter(name=name).aggregate(v=Max("version"))["v"] or 0) + 1
-        rubric = DifficultyRubric.objects.filter(is_active=True).order_by("-created_at").first()
+        rubric = rubric_current()
         calibration = Calibration.objects.filter(is_active=True).order_by("-created_at").first()
         snapshot = DatasetSnapshot.objects.create(
             name=name,
@@ -357,13 +355,7 @@ def selection_create(
     if filters:
         ids.extend(snapshot_problem_ids(filters=filters))
     ids = list(dict.fromkeys(ids))
-    with transaction.atomic():
-        selection = Selection.objects.create(
-            name=name,
-            policy={"kind": "manual", **(policy or {}), **({"filters": filters} if filters else {})},
-            preview={"count": len(ids)},
-            created_by=user if getattr(user, "is_authenticated", False) else None,
-        )
-        selection.problems.add(*ids)
-        audit_event_record(actor=user, action="selection_create", target=selection, after={"name": name, "count": len(ids)})
-    return selection
+    return selection_record(
+        name=name, user=user, policy={"kind": "manual", **(policy or {}), **({"filters": filters} if filters else {})},
+        preview={"count": len(ids)}, problem_ids=ids,
+    )

@@ -51,7 +51,7 @@ def watch_errors(page):
 
 def open_workbench(page, base_url):
     page.goto(f"{base_url}/calibration/")
-    page.wait_for_function("window.Chart && window.Chart.getChart(document.getElementById('chart-scatter'))")
+    page.wait_for_function("() => window.Chart && window.Chart.getChart(document.getElementById('chart-scatter'))")
 
 
 def test_change_a_weight_then_fit_then_save(live_server, new_page, make_user, evidence, shot):
@@ -64,22 +64,22 @@ def test_change_a_weight_then_fit_then_save(live_server, new_page, make_user, ev
     open_workbench(page, live_server.url)
     default = {"algorithmic_thinking": 0.3, "implementation": 0.2, "mathematics": 0.15, "data_structures": 0.15, "edge_cases": 0.2}
     assert page.inner_text("#wb-rho") == f"{rho_of(default):.3f}"
-    page.evaluate("window.__marker = 1")  # survives only if the page never reloads
+    page.evaluate("() => { window.__marker = 1; }")  # survives only if the page never reloads
     # Only implementation counts: a much weaker rho, recomputed in place.
     for d in DIMS:
         page.fill(f"#id_weight_{d}", "1" if d == "implementation" else "0")
     proposed = {d: (1.0 if d == "implementation" else 0.0) for d in DIMS}
     want = f"{rho_of(proposed):.3f}"
-    page.wait_for_function(f"document.querySelector('#wb-rho').innerText === '{want}'")
-    assert page.evaluate("window.__marker") == 1
+    page.wait_for_function(f"() => document.querySelector('#wb-rho').innerText === '{want}'")
+    assert page.evaluate("() => window.__marker") == 1
     shot(page, "calibration-whatif")
     easy_before = page.inner_text("#count-easy")
     page.fill("#id_easy_min", "0.3")
-    page.wait_for_function(f"document.querySelector('#count-easy').innerText !== '{easy_before}'")
+    page.wait_for_function(f"() => document.querySelector('#count-easy').innerText !== '{easy_before}'")
     assert int(page.inner_text("#count-easy")) > int(easy_before)
-    assert page.evaluate("window.Chart.getChart(document.getElementById('chart-scatter')).data.datasets.length") >= 2
+    assert page.evaluate("() => window.Chart.getChart(document.getElementById('chart-scatter')).data.datasets.length") >= 2
     page.select_option("#colour-by", "bucket")
-    labels = page.evaluate("window.Chart.getChart(document.getElementById('chart-scatter')).data.datasets.map(d => d.label)")
+    labels = page.evaluate("() => window.Chart.getChart(document.getElementById('chart-scatter')).data.datasets.map(d => d.label)")
     assert "easy" in labels and "browsersrc" not in labels  # by predicted bucket, not by source
     # Fit: weights come back non-negative, summing to 1, with the cross-validated rho beside.
     page.click("#fit-weights")
@@ -88,7 +88,7 @@ def test_change_a_weight_then_fit_then_save(live_server, new_page, make_user, ev
     assert all(w >= 0 for w in weights.values()) and sum(weights.values()) == pytest.approx(1.0, abs=1e-3)
     assert weights["algorithmic_thinking"] > weights["implementation"]
     assert page.inner_text("#fit-rho-cv") not in ("", "—")
-    assert page.evaluate("window.__marker") == 1
+    assert page.evaluate("() => window.__marker") == 1
     shot(page, "calibration-fit")
     # Save the fitted proposal as a version.
     page.fill("#id_label", "fitted from the browser")
@@ -125,13 +125,13 @@ def test_preview_a_policy_and_apply_it(live_server, new_page, make_user, evidenc
     errors = watch_errors(page)
     login(page, live_server.url, "sam")
     page.goto(f"{live_server.url}/selection/")
-    page.wait_for_function("window.Chart && window.Chart.getChart(document.getElementById('chart-sel-bucket'))")
-    page.evaluate("window.__marker = 1")
+    page.wait_for_function("() => window.Chart && window.Chart.getChart(document.getElementById('chart-sel-bucket'))")
+    page.evaluate("() => { window.__marker = 1; }")
     page.check("#id_policy_keep")
     page.fill("#id_keep_fraction", "0.5")
-    page.wait_for_function("document.querySelector('#sel-kept').innerText === '18'")
+    page.wait_for_function("() => document.querySelector('#sel-kept').innerText === '18'")
     assert page.inner_text("#sel-entering") == "18" and page.inner_text("#sel-kept-fraction") == "50%"
-    assert page.evaluate("window.__marker") == 1
+    assert page.evaluate("() => window.__marker") == 1
     assert "policy=keep_fraction" in page.url
     shot(page, "selection-preview")
     page.fill("#id_sel_name", "hardest half")

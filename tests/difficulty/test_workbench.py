@@ -164,3 +164,19 @@ def test_fast_spearman_equals_scipy_with_ties(seed):
     y = np.round(rng.random(500) * 4) / 4 - x / 20
     assert wb.spearman(x, y) == pytest.approx(stats.spearmanr(x, y).statistic, abs=1e-12)
     assert np.isnan(wb.spearman(np.ones(10), y[:10]))
+
+
+def test_reliability_is_held_out_for_isotonic():
+    rows = make_evidence(300)
+    ev = wb.Evidence.from_rows(rows)
+    iso = wb.whatif(ev, pool_of(rows), wb.proposal_from(dict.fromkeys(DIMENSION_KEYS, 1)), band=False)
+    assert iso["reliability_held_out"] and sum(b["count"] for b in iso["reliability"]) == 300
+    # Held out, the map is less perfectly calibrated than on its own rows.
+    x = np.round(ev.model_scores @ np.full(5, 0.2), 9)
+    y = ev.pass_rate()
+    held = wb.held_out_predictions(x, y, ev.counts()[1])
+    fitted = wb.calibration_core.fit_calibration(x, y, sample_weight=ev.counts()[1])
+    in_sample = wb.predict(fitted, x)
+    assert np.abs(held - y).mean() > np.abs(in_sample - y).mean()
+    logistic = wb.whatif(ev, pool_of(rows), wb.proposal_from(dict.fromkeys(DIMENSION_KEYS, 1), method="logistic"), band=False)
+    assert not logistic["reliability_held_out"]

@@ -8,7 +8,7 @@ from scipy import stats
 
 from curation import workbench_selectors as wsel
 from curation.models import Prediction, Problem
-from curation.services import difficulty, imports, stages
+from curation.services import imports, pass_rates, prediction, stages
 
 pytestmark = pytest.mark.django_db
 
@@ -30,14 +30,14 @@ def test_page_rho_equals_scipy_on_real_problems(shared_data, tmp_path, client, d
     base = {"easy": 0.8, "medium": 0.45, "hard": 0.15}
     graded, truth = [], {}
     for p in Problem.objects.order_by("pk")[::3]:
-        label = difficulty.training_label(p) or "medium"
+        label = prediction.training_label(p) or "medium"
         prob = min(1.0, max(0.0, base[label] + rng.uniform(-0.25, 0.25)))
         results = [rng.random() < prob for _ in range(10)]
         graded.append({"question_id": p.external_id, "graded_list": results})
         truth[p.pk] = sum(results) / 10
     path = tmp_path / "graded.json"
     path.write_text(json.dumps({"model": "reasoner", "results": graded}))
-    summary = difficulty.pass_rates_import(path=str(path))
+    summary = pass_rates.pass_rates_import(path=str(path))
     assert summary["unmatched"] == []
 
     wsel.workbench_cache_clear()

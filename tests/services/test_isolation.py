@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from curation.models import DatasetSnapshot, Export, PassRateMeasurement, Problem, Selection, SnapshotItem, StageRun
-from curation.services import difficulty, exports, processing, snapshots, stages, verification
+from curation.services import exports, prediction, processing, snapshots, stages, verification
 from tests.api.conftest import make_problem
 from tests.fixtures.openai_server import OpenAITestServer
 
@@ -87,7 +87,7 @@ def test_verify_goes_on(monkeypatch):
 def test_predict_goes_on(monkeypatch):
     problems = [make_problem(f"p{i}") for i in range(4)]
     victim = problems[2]
-    real = difficulty.problem_inputs
+    real = prediction.problem_inputs
 
     def inputs(batch):
         if any(p.pk == victim.pk for p in batch):
@@ -96,7 +96,7 @@ def test_predict_goes_on(monkeypatch):
             raise ValueError("bad features")
         return real(batch)
 
-    monkeypatch.setattr(difficulty, "problem_inputs", inputs)
+    monkeypatch.setattr(prediction, "problem_inputs", inputs)
     with OpenAITestServer() as server:
         run = run_stage("predict", [p.pk for p in problems], predictor="llm", base_url=server.url, model="m")
     assert_failed_alone(run, victim, "prediction")

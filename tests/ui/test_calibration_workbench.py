@@ -32,7 +32,8 @@ def evidence(make_problem):
     problems = []
     for i in range(40):
         scores = [rng.randint(1, 10) for _ in DIMS]
-        p = make_problem(scores=scores, source=other if i % 2 else None, io_format="functional" if i % 3 == 0 else "stdin") if i % 2 else make_problem(scores=scores)
+        functional = {"io_format": "functional", "function_name": "solve"} if i % 3 == 0 else {}
+        p = make_problem(scores=scores, source=other, **functional) if i % 2 else make_problem(scores=scores, **functional)
         p.weighted_score = sum(WEIGHTS[d] * s for d, s in zip(DIMS, scores))
         p.save()
         problems.append(p)
