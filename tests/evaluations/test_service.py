@@ -189,3 +189,19 @@ def test_checkpoint_evaluations_give_a_curve_by_step(bench, users, server, api, 
     client.force_login(users["viewer"])
     page = client.get(f"/evaluations/training-runs/{training.pk}/").content.decode()
     assert 'id="chart-steps"' in page and 'id="checkpoint-data"' in page and f"#{run_late.pk}" in page
+
+
+def test_resume_asks_only_the_missing_answers_again(bench, users, server, django_capture_on_commit_callbacks):
+    from evaluations.services import eval_run_resume
+
+    run, _ = start(server, users, django_capture_on_commit_callbacks)
+    assert run.samples_failed == 1
+    asked = len(server.requests)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        run = eval_run_resume(run=run, user=users["curator"])
+    assert run.status == "pending" and len(callbacks) == 1
+    run = eval_run_execute(run.pk)
+    assert len(server.requests) == asked + 1  # the one refused sample, nothing else
+    assert run.status == "succeeded" and run.samples_failed == 0 and run.errors == []
+    assert {ep.question_id: (ep.n, ep.c) for ep in run.problems.all()}["h2"] == (4, 4)
+    assert run.summary["overall"]["pass@1"]["value"] == pytest.approx((1 + 0.25 + 0.5 + 0 + 1) / 5)
