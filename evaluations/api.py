@@ -15,6 +15,8 @@ from curation.api.serializers import UsernameField
 from curation.api.views import ApiViewMixin
 
 from . import selectors, services
+from training_jobs.models import Checkpoint
+
 from .models import EvalProblem, EvalRun, EvalSample
 
 
@@ -29,7 +31,7 @@ class EvalRunSerializer(serializers.ModelSerializer):
         fields = (
             "id", "name", "source", "status", "total", "done", "progress", "message", "errors",
             "model_name", "base_url", "benchmark_name", "date_from", "date_to", "n_samples", "temperature", "top_p",
-            "max_tokens", "concurrency", "request_timeout_s", "prompts", "problem_count", "samples_correct",
+            "max_tokens", "concurrency", "request_timeout_s", "prompts", "checkpoint", "problem_count", "samples_correct",
             "samples_failed", "cached_samples", "prompt_tokens", "completion_tokens", "summary",
             "created_by", "created_at", "started_at", "finished_at",
         )
@@ -49,6 +51,8 @@ class EvalRunCreateSerializer(serializers.Serializer):
     max_tokens = serializers.IntegerField(required=False, default=2048)
     concurrency = serializers.IntegerField(required=False, default=16)
     request_timeout_s = serializers.FloatField(required=False, default=120.0)
+    checkpoint = serializers.PrimaryKeyRelatedField(queryset=Checkpoint.objects.all(), required=False, allow_null=True,
+                                                    default=None, help_text="the training checkpoint served at base_url")
     prompts = serializers.DictField(child=serializers.CharField(), required=False, default=None,
                                     help_text="templates: system, stdin, functional ({statement}, {starter_code})")
 
@@ -91,7 +95,7 @@ class EvalRunViewSet(ApiViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
                      viewsets.GenericViewSet):
     queryset = EvalRun.objects.select_related("created_by")
     serializer_class = EvalRunSerializer
-    filterset_fields = ("status", "model_name", "benchmark_name", "source")
+    filterset_fields = ("status", "model_name", "benchmark_name", "source", "checkpoint")
 
     @extend_schema(request=EvalRunCreateSerializer, responses={202: EvalRunSerializer})
     def create(self, request, *args, **kwargs):
@@ -167,3 +171,14 @@ class EvalRunViewSet(ApiViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
             raise field_error("runs", "give two or more evaluation ids")
         runs = [get_object_or_404(EvalRun, pk=i) for i in dict.fromkeys(ids)]
         return Response(selectors.eval_compare(runs))
+
+    @extend_schema(parameters=[OpenApiParameter("training_run", OpenApiTypes.INT, required=True)],
+                   responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="steps and pass@1 series by difficulty")})
+    @action(detail=False, methods=["get"], url_path="checkpoint-curve", pagination_class=None, filter_backends=[])
+    def checkpoint_curve(self, request):
+        """pass@1 by difficulty against step for a training run's evaluated checkpoints."""
+        try:
+            run_id = int(request.query_params.get("training_run", ""))
+        except ValueError:
+            raise field_error("training_run", "expected a training run id") from None
+        return Response(selectors.checkpoint_curve(run_id))

@@ -36,6 +36,10 @@ class EvalRun(RunRow):
     concurrency = models.PositiveSmallIntegerField(default=16)
     request_timeout_s = models.FloatField(default=120.0)
     prompts = models.JSONField(default=dict, blank=True, help_text="system + user template per io format")
+    # A training run's checkpoint, when this evaluates one (served at base_url); its run's page
+    # plots pass@1 by difficulty against the checkpoints' steps.
+    checkpoint = models.ForeignKey("training_jobs.Checkpoint", null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="evaluations")
     # Results.
     problem_count = models.PositiveIntegerField(default=0)
     samples_correct = models.PositiveIntegerField(default=0)

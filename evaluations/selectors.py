@@ -108,3 +108,24 @@ def summary_table(run: EvalRun, ks_shown: int = 5) -> dict:
         for group, block in groups.items():
             rows.append({"dimension": dim, "group": group, "problems": block["problems"], "cells": cells(block)})
     return {"ks": ks, "rows": rows}
+
+
+def checkpoint_curve(training_run_id: int) -> dict:
+    """pass@1 by benchmark difficulty against step, from the finished evaluations of a training
+    run's checkpoints (the latest evaluation per step): what the training run's page plots."""
+    runs = (EvalRun.objects.filter(checkpoint__run_id=training_run_id, status__in=("succeeded", "partial"))
+            .select_related("checkpoint").order_by("checkpoint__step", "-finished_at"))
+    latest: dict[int, EvalRun] = {}
+    for run in runs:
+        latest.setdefault(run.checkpoint.step, run)
+    steps = sorted(latest)
+    groups = sorted({g for r in latest.values() for g in (r.summary or {}).get("by", {}).get("label", {})}, key=core.group_order)
+
+    def value(run: EvalRun, group: str | None):
+        summary = run.summary or {}
+        block = summary.get("overall", {}) if group is None else summary.get("by", {}).get("label", {}).get(group, {})
+        return (block.get("pass@1") or {}).get("value")
+
+    series = {"all": [value(latest[s], None) for s in steps], **{g: [value(latest[s], g) for s in steps] for g in groups}}
+    rows = [{"step": s, "evaluation": latest[s].pk, "values": [series[g][i] for g in series]} for i, s in enumerate(steps)]
+    return {"steps": steps, "evaluations": [latest[s].pk for s in steps], "series": series, "rows": rows}

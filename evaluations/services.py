@@ -90,7 +90,7 @@ def _number(value, field_name: str, lo: float, hi: float, *, integer: bool = Fal
 def eval_run_create(*, user, model_name: str, base_url: str, benchmark_name: str = "", date_from=None, date_to=None,
                     n_samples: int = 1, temperature: float = 0.2, top_p: float = 0.95, max_tokens: int = 2048,
                     concurrency: int = 16, request_timeout_s: float = 120.0, prompts: dict | None = None,
-                    name: str = "", enqueue: bool = True) -> EvalRun:
+                    name: str = "", enqueue: bool = True, checkpoint=None) -> EvalRun:
     """Validate, make the pending run (one transaction, one audit row); the task runs after commit
     (`enqueue=False`: the caller runs `eval_run_execute` itself, as `evaluate --sync` does)."""
     if not (model_name or "").strip():
@@ -118,12 +118,13 @@ def eval_run_create(*, user, model_name: str, base_url: str, benchmark_name: str
             name=name.strip()[:200], base_url=base_url.rstrip("/"), model_name=model_name.strip(),
             benchmark_name=benchmark_name, date_from=date_from, date_to=date_to, n_samples=n_samples,
             temperature=temperature, top_p=top_p, max_tokens=max_tokens, concurrency=concurrency,
-            request_timeout_s=request_timeout_s, prompts=prompts, total=count * n_samples,
+            request_timeout_s=request_timeout_s, prompts=prompts, total=count * n_samples, checkpoint=checkpoint,
             created_by=user if getattr(user, "is_authenticated", False) else None,
         )
         audit_event_record(actor=user, action="eval_run_create", target=run, after={
             "model": run.model_name, "base_url": run.base_url, "benchmark": benchmark_name, "problems": count,
             "date_from": str(date_from or ""), "date_to": str(date_to or ""), "n_samples": n_samples,
+            "checkpoint": getattr(checkpoint, "pk", None),
         })
         if enqueue:
             eval_run_enqueue(run)

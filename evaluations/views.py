@@ -140,3 +140,13 @@ def eval_compare(request):
         "runs": runs, "comparison": comparison, "chart": chart, "all_runs": selectors.eval_run_list()[:200],
         "selected": set(found),
     })
+
+
+@require_GET
+@role_required("viewer")
+def eval_checkpoints(request, training_run_id: int):
+    from training_jobs.models import TrainingRun
+
+    training = get_object_or_404(TrainingRun, pk=training_run_id)
+    curve = selectors.checkpoint_curve(training.pk)
+    return render(request, "evaluations/checkpoints.html", {"training": training, "curve": curve})

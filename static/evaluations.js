@@ -36,6 +36,14 @@
         options: { aspectRatio: 5, scales: rate },
       });
     }
+    const k = read("checkpoint-data");
+    if (k) {
+      chart("chart-steps", {
+        type: "line",
+        data: { labels: k.steps, datasets: Object.keys(k.series).map(function (g) { return { label: g, data: k.series[g], tension: 0.2 }; }) },
+        options: { scales: Object.assign({ x: { title: { display: true, text: "step" } } }, rate) },
+      });
+    }
     const c = read("compare-data");
     if (c) {
       chart("chart-compare", {

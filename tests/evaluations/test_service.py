@@ -150,3 +150,58 @@ def test_evaluate_command(bench, users, server, tmp_path):
     assert "pass@1: 1.0000" in imported.getvalue()
     with pytest.raises(CommandError, match="n_samples"):
         call_command("evaluate", "--base-url", server.url, "--model", "m", "-n", "0", "--sync")
+
+
+def test_checkpoint_evaluations_give_a_curve_by_step(bench, users, server, api, django_capture_on_commit_callbacks):
+    from curation.services.snapshots import snapshot_create
+    from evaluations.selectors import checkpoint_curve
+    from tests.evaluations.conftest import RIGHT, WRONG
+    from tests.fixtures.openai_server import OpenAITestServer
+    from training_jobs.models import Checkpoint, ComputeTarget, Recipe, TrainingRun
+
+    training = TrainingRun.objects.create(
+        name="grpo", train_snapshot=snapshot_create(name="train", user=users["curator"]),
+        recipe=Recipe.objects.create(name="r", base_model="tiny"), target=ComputeTarget.objects.create(name="local", kind="local"))
+    early = Checkpoint.objects.create(run=training, step=100, path="/ckpt/100")
+    late = Checkpoint.objects.create(run=training, step=200, path="/ckpt/200")
+    window = dict(benchmark_name="lcb-v6", date_from=dt.date(2024, 9, 1), date_to=dt.date(2024, 9, 30))
+    # The early checkpoint is served by the shared server (e1 right, e2 right then wrong); the late
+    # one by a server that gets e2 right every time.
+    run_early, _ = start(server, users, django_capture_on_commit_callbacks, n_samples=2, checkpoint=early, **window)
+    with OpenAITestServer(raw_answers={"(e1)": [RIGHT], "(e2)": [RIGHT, RIGHT, WRONG, RIGHT]}) as better:
+        with django_capture_on_commit_callbacks(execute=False):
+            created = eval_run_create(user=users["curator"], model_name="ckpt", base_url=better.url, n_samples=2,
+                                      checkpoint=late, **window)
+        run_late = eval_run_execute(created.pk)
+    assert run_early.summary["overall"]["pass@1"]["value"] == pytest.approx(0.75)
+    assert run_late.summary["overall"]["pass@1"]["value"] == pytest.approx(1.0)
+    curve = checkpoint_curve(training.pk)
+    assert curve["steps"] == [100, 200] and curve["evaluations"] == [run_early.pk, run_late.pk]
+    assert curve["series"]["all"] == pytest.approx([0.75, 1.0])
+    assert curve["series"]["easy"] == pytest.approx([0.75, 1.0])
+    via_api = api("viewer").get(f"/api/v1/evaluations/checkpoint-curve/?training_run={training.pk}").json()
+    assert via_api["steps"] == [100, 200]
+    assert api("viewer").get(f"/api/v1/evaluations/?checkpoint={late.pk}").json()["results"][0]["id"] == run_late.pk
+    page = None
+    from django.test import Client
+
+    client = Client()
+    client.force_login(users["viewer"])
+    page = client.get(f"/evaluations/training-runs/{training.pk}/").content.decode()
+    assert 'id="chart-steps"' in page and 'id="checkpoint-data"' in page and f"#{run_late.pk}" in page
+
+
+def test_resume_asks_only_the_missing_answers_again(bench, users, server, django_capture_on_commit_callbacks):
+    from evaluations.services import eval_run_resume
+
+    run, _ = start(server, users, django_capture_on_commit_callbacks)
+    assert run.samples_failed == 1
+    asked = len(server.requests)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        run = eval_run_resume(run=run, user=users["curator"])
+    assert run.status == "pending" and len(callbacks) == 1
+    run = eval_run_execute(run.pk)
+    assert len(server.requests) == asked + 1  # the one refused sample, nothing else
+    assert run.status == "succeeded" and run.samples_failed == 0 and run.errors == []
+    assert {ep.question_id: (ep.n, ep.c) for ep in run.problems.all()}["h2"] == (4, 4)
+    assert run.summary["overall"]["pass@1"]["value"] == pytest.approx((1 + 0.25 + 0.5 + 0 + 1) / 5)

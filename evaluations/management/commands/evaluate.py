@@ -45,6 +45,7 @@ class Command(BaseCommand):
         parser.add_argument("--concurrency", type=int, default=16)
         parser.add_argument("--timeout", type=float, default=120.0, help="seconds per request")
         parser.add_argument("--name", default="")
+        parser.add_argument("--checkpoint", type=int, default=0, help="training checkpoint id served at --base-url")
         parser.add_argument("--import-lcb", default="", help="lcb_runner eval_all JSON to import as an evaluation")
         parser.add_argument("--lcb-custom-input", type=int, default=0, help="print a run's samples for lcb_runner")
         parser.add_argument("--sync", action="store_true", help="run inline instead of on a worker")
@@ -72,7 +73,8 @@ class Command(BaseCommand):
                     user=None, model_name=o["model"], base_url=o["base_url"], benchmark_name=o["benchmark"],
                     date_from=_date(o["date_from"]), date_to=_date(o["date_to"]), n_samples=o["samples"],
                     temperature=o["temperature"], top_p=o["top_p"], max_tokens=o["max_tokens"],
-                    concurrency=o["concurrency"], request_timeout_s=o["timeout"], name=o["name"], enqueue=False)
+                    concurrency=o["concurrency"], request_timeout_s=o["timeout"], name=o["name"], enqueue=False,
+                    checkpoint=self.checkpoint(o["checkpoint"]))
                 if o["sync"]:
                     run = services.eval_run_execute(run.pk)
                 else:
@@ -87,6 +89,16 @@ class Command(BaseCommand):
         self.emit(run, o["json"])
         if run.status == "failed":
             raise CommandError(f"evaluation {run.pk} failed: {run.message}")
+
+    def checkpoint(self, pk: int):
+        if not pk:
+            return None
+        from training_jobs.models import Checkpoint
+
+        try:
+            return Checkpoint.objects.get(pk=pk)
+        except Checkpoint.DoesNotExist:
+            raise CommandError(f"no checkpoint {pk}") from None
 
     def emit(self, run: EvalRun, as_json: bool) -> None:
         payload = services.eval_event_payload(run)
