@@ -19,6 +19,7 @@ urlpatterns = [
     path("adjudicate/<int:problem_id>/submit/", views.adjudicate_submit, name="adjudicate_submit"),
     path("bulk/", views.bulk_action, name="bulk_action"),
     path("jobs/<int:run_id>/", views.stage_run_detail, name="stage_run_detail"),
+    path("jobs/<int:run_id>/undo/", views.bulk_undo, name="bulk_undo"),
     path("imports/<int:run_id>/", views.import_run_detail, name="import_run_detail"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("pipeline/", views.pipeline, name="pipeline"),

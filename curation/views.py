@@ -59,6 +59,7 @@ def problem_list(request):
         "ordering": request.GET.get("ordering", ""),
         "detail_base": reverse("curation:problem_list"),
         "dimension_fields": [(dim, fs.form[f"{dim}_min"], fs.form[f"{dim}_max"]) for dim in DIMENSIONS],
+        "roles": _roles(request.user),  # the partial too: curators get row checkboxes
     }
     if _is_partial(request, "results"):
         return partial_render(request, LIST_TEMPLATE, "results", context)
@@ -67,8 +68,7 @@ def problem_list(request):
             "platforms": selectors.platforms_known(),
             "saved_views": selectors.saved_views_for_user(request.user),
             "selections": selectors.selections_recent(),
-            "bulk_actions": bulk_services.BULK_ACTIONS,
-            "roles": _roles(request.user),
+            "bulk_actions": bulk_services.bulk_actions_for_user(request.user),
         }
     )
     return render(request, LIST_TEMPLATE, context)
@@ -312,35 +312,56 @@ def bulk_action(request):
         messages.error(request, "Choose a bulk action.")
         return HttpResponseRedirect(back)
     data = form.cleaned_data
+    picked = data["scope"] == "picked"
+    ids = request.POST.getlist("ids") if picked else []
+    if picked and not ids:
+        messages.error(request, "No rows are picked: tick some rows, or choose every problem the filter matches.")
+        return HttpResponseRedirect(back)
     args = {
         "action": data["action"],
         "query": data["query"] or "",
         "reason": data["reason"] or "",
         "selection_id": data["selection"],
         "selection_name": data["selection_name"] or "",
+        "ids": ids,
     }
     try:
         bulk_services.bulk_action_validate(user=request.user, **args)
         if not data["confirmed"]:
-            count = bulk_services.bulk_action_count(query=args["query"])
-            fs = selectors.problem_filter(QueryDict(args["query"]))
+            count = bulk_services.bulk_action_count(query=args["query"], ids=ids)
+            conflict_count, conflicts = bulk_services.bulk_conflicts(action=args["action"], query=args["query"], ids=ids)
             return render(
                 request,
                 "curation/bulk_confirm.html",
                 {
                     **args,
                     "count": count,
+                    "conflict_count": conflict_count,
+                    "conflicts": conflicts,
+                    "acting_on": count - conflict_count,
+                    "picked": picked,
                     "label": bulk_services.BULK_ACTIONS[args["action"]],
                     "criteria": [(k, v) for k, v in QueryDict(args["query"]).lists()],
-                    "filter": fs,
                     "back": back,
                 },
             )
-        run = bulk_services.bulk_action_start(user=request.user, **args)
+        run = bulk_services.bulk_action_start(user=request.user, include_conflicts=data["include_conflicts"], **args)
     except bulk_services.BulkActionError as exc:
         messages.error(request, str(exc))
         return HttpResponseRedirect(back)
     messages.success(request, f"{bulk_services.BULK_ACTIONS[args['action']]} started on {run.total} problems.")
+    return redirect("curation:stage_run_detail", run_id=run.pk)
+
+
+@require_POST
+@role_required("curator")
+def bulk_undo(request, run_id: int):
+    try:
+        run = bulk_services.bulk_undo_start(user=request.user, run_id=run_id)
+    except bulk_services.BulkActionError as exc:
+        messages.error(request, str(exc))
+        return redirect("curation:stage_run_detail", run_id=run_id)
+    messages.success(request, f"Undo of bulk run #{run_id} started.")
     return redirect("curation:stage_run_detail", run_id=run.pk)
 
 
@@ -352,6 +373,12 @@ def stage_run_detail(request, run_id: int):
     except StageRun.DoesNotExist:
         raise Http404("no such run") from None
     context = {"run": run, "kind": "stage"}
+    if run.stage == "bulk" and run.step in bulk_services.UNDOABLE:
+        blocker = bulk_services.bulk_undo_blocker(run)
+        context["undo"] = {
+            "blocker": blocker,
+            "allowed": user_has_role(request.user, bulk_services.action_role(run.step)),
+        }
     if _is_partial(request, f"job-{run.pk}"):
         return partial_render(request, "curation/job.html", "progress", context)
     return render(request, "curation/job.html", context)

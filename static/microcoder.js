@@ -35,3 +35,31 @@
   window.addEventListener("load", function () { renderMaths(document); });
   document.addEventListener("htmx:afterSettle", function (e) { syncQuery(); renderMaths(e.target); });
 })();
+// Row picking for bulk actions: the count of picked rows, "pick this page", and the scope radio
+// switching to "picked" as soon as a row is ticked. Picks reset when the results are redrawn.
+(function () {
+  "use strict";
+  function picks() { return document.querySelectorAll("#problem-rows input.pick"); }
+  function update() {
+    const n = Array.prototype.filter.call(picks(), function (el) { return el.checked; }).length;
+    const out = document.getElementById("picked-count");
+    if (out) out.textContent = String(n);
+    const tpl = document.getElementById("current-query");
+    const matching = document.getElementById("matching-count");
+    if (tpl && matching && tpl.dataset.count) matching.textContent = tpl.dataset.count;
+    const picked = document.getElementById("scope-picked");
+    const all = document.getElementById("scope-all");
+    if (picked && all) { if (n > 0) picked.checked = true; else all.checked = true; }
+  }
+  document.addEventListener("change", function (e) {
+    const el = e.target;
+    if (!el || !el.matches) return;
+    if (el.id === "pick-page") {
+      picks().forEach(function (p) { p.checked = el.checked; });
+      update();
+    } else if (el.matches("#problem-rows input.pick")) {
+      update();
+    }
+  });
+  document.addEventListener("htmx:afterSettle", update);
+})();

@@ -142,14 +142,17 @@ def _choices(form_field):
 
 
 _ROW = (
-    '<tr><td>{}</td><td><a href="{}{}/">{}</a> <span class="muted small">{}</span></td><td>{}</td><td>{}</td><td>{}</td>'
+    '<tr>{}<td>{}</td><td><a href="{}{}/">{}</a> <span class="muted small">{}</span></td><td>{}</td><td>{}</td><td>{}</td>'
     '<td>{}</td><td><span class="st {}">{}</span></td><td><span class="st {}">{}</span></td><td>{}</td><td>{}</td>'
     "<td>{}</td><td>{}</td><td><span class=\"st {}\">{}</span></td></tr>"
 )
 
 
+_PICK = '<td><input type="checkbox" name="ids" value="{}" form="bulk-form" class="pick" aria-label="Pick problem #{}"></td>'
+
+
 @register.simple_tag
-def problem_rows(rows, detail_base: str):
+def problem_rows(rows, detail_base: str, pick: bool = False):
     """The list's table rows, built in Python: the page is redrawn on every filter change and this is
     its hot loop (50 rows x 13 cells); every value is escaped by format_html."""
     from django.utils.html import format_html
@@ -163,10 +166,12 @@ def problem_rows(rows, detail_base: str):
             + ('<span class="flag" title="overlaps a benchmark">bench</span>' if p.is_contaminated else "")
             + ('<span class="flag" title="benchmark problem">B</span>' if p.is_benchmark else "")
         )
+        # Curators pick rows for a bulk action; the checkbox belongs to the bulk form (form=).
+        pick_cell = format_html(_PICK, p.id, p.id) if pick else ""
         out.append(
             format_html(
                 _ROW,
-                p.id, detail_base, p.id, p.title, p.external_id, p.source.name, p.platform or "—", p.io_format,
+                pick_cell, p.id, detail_base, p.id, p.title, p.external_id, p.source.name, p.platform or "—", p.io_format,
                 p.contest_date.isoformat() if p.contest_date else "—",
                 status_class(p.process_status), label(p.process_status),
                 status_class(p.verification_status), label(p.verification_status),
