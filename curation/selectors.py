@@ -427,6 +427,10 @@ def import_run_get(run_id: int) -> ImportRun:
     return ImportRun.objects.select_related("source", "created_by").get(pk=run_id)
 
 
+def stage_runs_recent(*, stage: str, limit: int = 20) -> list[StageRun]:
+    return list(StageRun.objects.filter(stage=stage).select_related("created_by").order_by("-created_at")[:limit])
+
+
 def jobs_recent(limit: int = 10) -> dict:
     unfinished = [RunStatus.PENDING, RunStatus.RUNNING]
     stage_runs = list(StageRun.objects.select_related("created_by").order_by("-created_at")[:limit])

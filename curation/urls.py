@@ -1,6 +1,6 @@
 from django.urls import path
 
-from curation import views
+from curation import snapshot_views, views
 
 app_name = "curation"
 
@@ -27,4 +27,9 @@ urlpatterns = [
     path("pipeline/", views.pipeline, name="pipeline"),
     path("pipeline/import/", views.pipeline_import, name="pipeline_import"),
     path("pipeline/stage/", views.pipeline_stage, name="pipeline_stage"),
+    path("snapshots/", snapshot_views.snapshot_list, name="snapshot_list"),
+    path("snapshots/create/", snapshot_views.snapshot_create_view, name="snapshot_create"),
+    path("snapshots/<int:snapshot_id>/", snapshot_views.snapshot_detail, name="snapshot_detail"),
+    path("snapshots/<int:snapshot_id>/export/", snapshot_views.export_create_view, name="export_create"),
+    path("exports/<int:export_id>/", snapshot_views.export_detail, name="export_detail"),
 ]

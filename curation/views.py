@@ -470,6 +470,10 @@ def stage_run_detail(request, run_id: int):
         run = selectors.stage_run_get(run_id)
     except StageRun.DoesNotExist:
         raise Http404("no such run") from None
+    if run.stage == "snapshot":
+        from curation.services.snapshot_jobs import snapshot_job_progress
+
+        run.done = snapshot_job_progress(run)  # freezing runs in one transaction: its progress is in the cache
     context = {"run": run, "kind": "stage"}
     if run.stage == "bulk" and run.step in bulk_services.UNDOABLE:
         blocker = bulk_services.bulk_undo_blocker(run)

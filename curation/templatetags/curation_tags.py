@@ -180,3 +180,11 @@ def problem_rows(rows, detail_base: str, pick: bool = False):
             )
         )
     return mark_safe("".join(out))
+
+
+@register.simple_tag
+def user_roles(user) -> dict:
+    """{role: bool} for the navigation and buttons: links only to what the user may open."""
+    from curation.roles import ROLES, user_has_role
+
+    return {role: user_has_role(user, role) for role in ROLES}
