@@ -81,7 +81,10 @@ def saved_view_save(request):
     query = request.POST.get("query", "")
     if form.is_valid():
         try:
-            view = saved_view_services.saved_view_save(user=request.user, name=form.cleaned_data["name"], query=query)
+            view = saved_view_services.saved_view_save(
+                user=request.user, name=form.cleaned_data["name"], query=query,
+                ordering=request.POST.get("ordering", ""), overwrite=bool(request.POST.get("overwrite")),
+            )
         except saved_view_services.SavedViewError as exc:
             messages.error(request, str(exc))
         else:

@@ -26,6 +26,8 @@
     });
     const ordering = document.querySelector('#filter-form input[name="ordering"]');
     if (ordering) ordering.value = tpl.dataset.ordering || "";
+    const savedOrdering = document.getElementById("save-view-ordering");
+    if (savedOrdering) savedOrdering.value = tpl.dataset.ordering || "";
   }
   // <select data-autosubmit> submits its form on change (no inline handlers under the CSP).
   document.addEventListener("change", function (e) {
@@ -62,4 +64,33 @@
     }
   });
   document.addEventListener("htmx:afterSettle", update);
+})();
+// One form state for the list: sort headers and pager links set the filter form's fields and submit
+// that form, so every request carries filters + sort + page together and hx-sync="this:replace"
+// drops an older in-flight one. Empty fields are left out of the request and so of the pushed URL.
+(function () {
+  "use strict";
+  let keepPage = false;
+  document.addEventListener("click", function (e) {
+    const a = e.target && e.target.closest ? e.target.closest("#results a[data-sort], #results a[data-page]") : null;
+    const form = document.getElementById("filter-form");
+    if (!a || !form || e.ctrlKey || e.metaKey || e.shiftKey) return;
+    e.preventDefault();
+    if (a.dataset.sort !== undefined) form.elements.ordering.value = a.dataset.sort;
+    if (a.dataset.page !== undefined) { form.elements.page.value = a.dataset.page; keepPage = true; }
+    form.requestSubmit();
+  });
+  document.addEventListener("htmx:configRequest", function (e) {
+    const form = document.getElementById("filter-form");
+    if (!form || e.detail.elt !== form) return;
+    const fd = e.detail.formData;
+    if (!fd) return;
+    if (!keepPage) fd.delete("page");  // a changed filter or sort starts at page 1
+    keepPage = false;
+    Array.from(new Set(Array.from(fd.keys()))).forEach(function (key) {
+      const values = fd.getAll(key).filter(function (v) { return v !== ""; });
+      fd.delete(key);
+      values.forEach(function (v) { fd.append(key, v); });
+    });
+  });
 })();

@@ -80,7 +80,9 @@ def sort_link(context, key: str, title: str, first: str = "asc"):
     params["ordering"] = target
     params.pop("page", None)
     url = "?" + params.urlencode()
-    return format_html('<a href="{}" hx-get="{}">{}{}</a>', url, url, title, arrow)
+    # No hx-get of its own: the script sets the filter form's `ordering` field and submits that one
+    # form (hx-sync replaces an older request), so filters, sort, table and URL cannot disagree.
+    return format_html('<a href="{}" data-sort="{}">{}{}</a>', url, target, title, arrow)
 
 
 @register.filter
