@@ -7,6 +7,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from curation import selectors
 from curation.exports import EXPORT_FORMATS, ExportOptionsError
@@ -103,6 +104,7 @@ def export_create_view(request, snapshot_id: int):
 
 
 @require_GET
+@vary_on_headers("HX-Request", "HX-Target")
 @role_required("viewer")
 def export_detail(request, export_id: int):
     export = Export.objects.select_related("snapshot", "created_by").filter(pk=export_id).first()

@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.text import get_valid_filename
 from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from curation import selectors
 from curation.forms import BulkActionForm, ReviewForm, SavedViewForm, StageStartForm, UploadForm
@@ -506,6 +507,7 @@ def import_run_detail(request, run_id: int):
 
 
 @require_GET
+@vary_on_headers("HX-Request", "HX-Target")
 @role_required("viewer")
 def dashboard(request):
     jobs = selectors.jobs_recent()
@@ -516,6 +518,9 @@ def dashboard(request):
     except ValueError:
         selection_id = None
     stats = selectors.dashboard_stats(selection_id=selection_id)
+    if _is_partial(request, "stage-counts"):
+        context = {"stats": stats, "jobs": jobs, "queue_counts": selectors.review_queue_counts()}
+        return partial_render(request, "curation/dashboard.html", "cards", context)
     context = {
         "stats": stats,
         "jobs": jobs,

@@ -57,3 +57,22 @@ def test_snapshot_then_export_then_download(live_server, new_page, make_user, ma
     path = info.value.path()
     lines = open(path, "rb").read().splitlines()
     assert len(lines) == 3 and all(line.startswith(b"{") for line in lines)
+
+
+def test_dashboard_picks_up_and_follows_a_job_started_elsewhere(live_server, new_page, make_user, make_problem):
+    from curation.models import StageRun
+
+    make_user("dana", "viewer")
+    make_problem()
+    page = new_page()
+    login(page, live_server.url, "dana")
+    page.goto(f"{live_server.url}/dashboard/")
+    assert "No jobs yet" in page.locator("#jobs").inner_text()
+    # Started from the command line, say: nothing was running when the page loaded.
+    run = StageRun.objects.create(stage="verify", status="running", total=10, done=2)
+    page.wait_for_selector(f"#jobs a[href='/jobs/{run.pk}/']", timeout=12_000)
+    assert "2/10" in page.locator("#jobs").inner_text()
+    StageRun.objects.filter(pk=run.pk).update(done=7)
+    page.wait_for_selector("#jobs :text('7/10')", timeout=5_000)
+    StageRun.objects.filter(pk=run.pk).update(done=10, status="succeeded")
+    page.wait_for_selector("#jobs :text('succeeded')", timeout=5_000)
