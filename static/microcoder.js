@@ -94,3 +94,10 @@
     });
   });
 })();
+// The result count, read out after each redraw of the list (a persistent live region).
+document.addEventListener("htmx:afterSettle", function () {
+  "use strict";
+  const live = document.getElementById("result-live");
+  const count = document.getElementById("result-count");
+  if (live && count) live.textContent = count.textContent.replace(/\s+/g, " ").trim();
+});

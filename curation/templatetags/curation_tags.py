@@ -129,7 +129,15 @@ def field(bound, input_type: str = ""):
                               ("max", getattr(bound.field, "max_value", None))):
         if bound_value is not None and (attr == "maxlength") == (kind != "number"):
             extra += f' {attr}="{bound_value}"'
-    return format_html('<input type="{}" name="{}" id="{}" value="{}"{}>', kind, name, html_id, value, mark_safe(extra))
+    # The range table labels only the "min" column's input; the "max" one needs its own name.
+    aria = ""
+    for suffix, word in (("_max", "maximum"), ("_min", "minimum")):
+        if name.endswith(suffix):
+            aria = f"{name[: -len(suffix)].replace('_', ' ')} {word}"
+    return format_html(
+        '<input type="{}" name="{}" id="{}" value="{}"{}{}>', kind, name, html_id, value,
+        format_html(' aria-label="{}"', aria) if aria else "", mark_safe(extra),
+    )
 
 
 def _choices(form_field):
@@ -190,3 +198,13 @@ def user_roles(user) -> dict:
     from curation.roles import ROLES, user_has_role
 
     return {role: user_has_role(user, role) for role in ROLES}
+
+
+@register.simple_tag(takes_context=True)
+def aria_sort(context, key: str):
+    """aria-sort for a sortable column header: ascending / descending / none, from ?ordering."""
+    from django.utils.html import format_html
+
+    current = context["request"].GET.get("ordering", "")
+    state = "ascending" if current == key else ("descending" if current == f"-{key}" else "none")
+    return format_html(' aria-sort="{}"', state)

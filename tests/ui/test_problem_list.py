@@ -167,3 +167,10 @@ def test_sort_headers_and_pager_drive_the_one_filter_form(viewer_client, make_pr
     assert 'data-sort="weighted_score"' in html  # toggles the current descending sort
     assert 'data-page="2"' in html and 'hx-get="?' not in html  # no second request path beside the form
     assert '<input type="hidden" name="page" value="">' in html
+
+
+def test_sortable_headers_say_their_sort_state_and_counts_have_a_live_region(viewer_client, make_problem):
+    make_problem()
+    html = viewer_client.get(reverse("curation:problem_list"), {"ordering": "-weighted_score"}).content.decode()
+    assert 'aria-sort="descending"><a href' in html and 'aria-sort="none"><a href' in html
+    assert 'id="result-live" class="visually-hidden" role="status" aria-live="polite"' in html
