@@ -16,6 +16,8 @@ from typing import Callable
 
 from django.utils.module_loading import import_string
 
+from curation.errors import DomainError
+
 QUEUES = ("default", "llm", "sandbox", "jobs")
 STAGE_RUN = "stage_run"  # a StageRun row, started through services.stages
 OWN_ROW = "own_row"  # its own row and start service (ImportRun, DatasetSnapshot, Export)
@@ -63,6 +65,11 @@ STAGES: tuple[Stage, ...] = (
           "default", "calibrate_difficulty", ("predict", "measure"), on_pipeline_page=True),
     Stage("select", "Select", "curation.services.difficulty.select_execute", "curation.stage.select",
           "default", "select_problems", ("calibrate",), on_pipeline_page=True),
+    # Workbench jobs (the calibration and selection pages start them; no command of their own).
+    Stage("calibration_activate", "Activate calibration", "curation.services.calibration_versions.calibration_activate_execute",
+          "curation.stage.calibration_activate", "default", "", ("calibrate",)),
+    Stage("selection_apply", "Apply selection", "curation.services.selection_versions.selection_apply_execute",
+          "curation.stage.selection_apply", "default", "", ("calibrate",)),
     Stage("snapshot", "Snapshot", "curation.services.snapshots.snapshot_create", None, None,
           "create_snapshot", ("select",), kind=OWN_ROW),
     Stage("export", "Export", "curation.services.exports.export_execute",
@@ -85,7 +92,7 @@ TASK_QUEUES: dict[str, str] = {
 _resolved: dict[str, Callable] = {}
 
 
-class UnknownStageError(ValueError):
+class UnknownStageError(DomainError):
     pass
 
 

@@ -1,5 +1,9 @@
 """Roles are Django groups — viewer < curator < adjudicator < admin — and each includes the ones
-before it. Views (`role_required`) and the API (`HasRole`) check them the same way."""
+before it. Views (`role_required`) and the API (`HasRole`) check them the same way.
+
+Capabilities are groups outside the ladder that grant one thing: `trainer` may spend compute
+(launch, cancel and retry training runs). Admins hold every capability; a capability holder
+can at least view."""
 from __future__ import annotations
 
 from functools import wraps
@@ -8,6 +12,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 
 ROLES = ("viewer", "curator", "adjudicator", "admin")
+CAPABILITIES = ("trainer",)
 
 
 def user_role_level(user) -> int:
@@ -20,11 +25,23 @@ def user_role_level(user) -> int:
     if cached is None:
         names = set(user.groups.values_list("name", flat=True))
         cached = max((i for i, role in enumerate(ROLES) if role in names), default=-1)
+        if cached < 0 and names & set(CAPABILITIES):
+            cached = 0  # a capability holder can at least view
         user._microcoder_role_level = cached
+        user._microcoder_capabilities = names & set(CAPABILITIES)
     return cached
 
 
 def user_has_role(user, role: str) -> bool:
+    if role in CAPABILITIES:
+        level = user_role_level(user)
+        if level == len(ROLES) - 1:
+            return True
+        if level < 0:
+            return False
+        if getattr(user, "_microcoder_capabilities", None) is None:
+            user._microcoder_capabilities = set(user.groups.values_list("name", flat=True)) & set(CAPABILITIES)
+        return role in user._microcoder_capabilities
     return user_role_level(user) >= ROLES.index(role)
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from curation import snapshot_views, views
+from curation import snapshot_views, views, views_problem, workbench_views
 
 app_name = "curation"
 
@@ -27,6 +27,18 @@ urlpatterns = [
     path("pipeline/", views.pipeline, name="pipeline"),
     path("pipeline/import/", views.pipeline_import, name="pipeline_import"),
     path("pipeline/stage/", views.pipeline_stage, name="pipeline_stage"),
+    path("problems/<int:problem_id>/statement/", views_problem.problem_statement, name="problem_statement"),
+    path("problems/<int:problem_id>/checkers/synthesize/", views_problem.checker_synthesize, name="checker_synthesize"),
+    path("problems/<int:problem_id>/checkers/save/", views_problem.checker_save, name="checker_save"),
+    path("checkers/<int:candidate_id>/edit/", views_problem.checker_edit, name="checker_edit"),
+    path("checkers/<int:candidate_id>/approve/", views_problem.checker_approve, name="checker_approve"),
+    path("calibration/", workbench_views.calibration_workbench, name="calibration"),
+    path("calibration/save/", workbench_views.calibration_save, name="calibration_save"),
+    path("calibration/diff/", workbench_views.calibration_diff, name="calibration_diff"),
+    path("calibration/<int:calibration_id>/activate/", workbench_views.calibration_activate, name="calibration_activate"),
+    path("selection/", workbench_views.selection_page, name="selection"),
+    path("selection/apply/", workbench_views.selection_apply, name="selection_apply"),
+    path("selection/<int:selection_id>/snapshot/", workbench_views.selection_snapshot, name="selection_snapshot"),
     path("snapshots/", snapshot_views.snapshot_list, name="snapshot_list"),
     path("snapshots/create/", snapshot_views.snapshot_create_view, name="snapshot_create"),
     path("snapshots/<int:snapshot_id>/", snapshot_views.snapshot_detail, name="snapshot_detail"),

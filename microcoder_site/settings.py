@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "curation",
     "training_jobs",
     "accounts",
+    "evaluations",
 ]
 
 MIDDLEWARE = [
@@ -162,6 +163,7 @@ CELERY_TASK_ROUTES = ["curation.pipeline.route_task", {"training_jobs.tasks.*": 
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE = {
     "expire-review-leases": {"task": "curation.tasks.maintenance.expire_review_leases", "schedule": 300.0},
+    "poll-training-runs": {"task": "training_jobs.tasks.poll_active", "schedule": 10.0},
 }
 
 # --- Imports ------------------------------------------------------------------------------
@@ -324,3 +326,12 @@ API_TOKEN_MAX_DAYS = int(os.environ.get("API_TOKEN_MAX_DAYS", "365"))
 # Webhooks: targets must resolve to public addresses. On-premise receivers are allowed by name:
 # host names or CIDR ranges (e.g. "hooks.internal,10.20.0.0/16").
 WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS", "")
+
+# --- Training runs (training_jobs) ---------------------------------------------------------
+# Job folders (logs, metrics, checkpoints) of local runs; Ray and Slurm targets name their own
+# shared folder in their options (`jobs_root`). TRAINING_PYTHON is the interpreter of the
+# training environment (`pip install '.[train]'`), never the web app's.
+TRAINING_JOBS_DIR = Path(os.environ.get("TRAINING_JOBS_DIR", VAR_DIR / "training"))
+TRAINING_PYTHON = os.environ.get("TRAINING_PYTHON", "")
+TRAINING_PENDING_TIMEOUT_S = float(os.environ.get("TRAINING_PENDING_TIMEOUT_S", "3600"))
+TRAINING_STALE_AFTER_S = float(os.environ.get("TRAINING_STALE_AFTER_S", "0"))  # 0: no staleness watchdog

@@ -7,13 +7,14 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import F
 
+from curation.errors import ConflictError
 from curation.models import DIMENSIONS, DifficultyRubric, Problem
 from curation.services.audit import audit_event_record
 
 
-class ProblemVersionConflict(Exception):
+class ProblemVersionConflict(ConflictError):
     def __init__(self, current_version: int):
-        super().__init__(f"the problem changed (version {current_version}); reload and try again")
+        super().__init__(f"the problem changed (version {current_version}); reload and try again", field="version")
         self.current_version = current_version
 
 

@@ -9,22 +9,18 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-SCORE_MIN = 1
-SCORE_MAX = 10
-
-ALGORITHMIC_THINKING = "algorithmic_thinking"
-IMPLEMENTATION = "implementation"
-MATHEMATICS = "mathematics"
-DATA_STRUCTURES = "data_structures"
-EDGE_CASES = "edge_cases"
-
-DIMENSION_KEYS: tuple[str, ...] = (
+# The dimension names are the project's vocabulary (models and exports use the same ones).
+from curation.vocabulary import (
     ALGORITHMIC_THINKING,
-    IMPLEMENTATION,
-    MATHEMATICS,
     DATA_STRUCTURES,
     EDGE_CASES,
+    IMPLEMENTATION,
+    MATHEMATICS,
 )
+from curation.vocabulary import DIMENSIONS as DIMENSION_KEYS
+
+SCORE_MIN = 1
+SCORE_MAX = 10
 
 
 class RubricError(ValueError):

@@ -13,9 +13,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .base import Writer, prompt_text, tests_ground_truth
+from curation.judge.spec import JudgeSpec
+from curation.vocabulary import DIMENSIONS  # the rubric's dimensions, one source
 
-DIMENSIONS = ("algorithmic_thinking", "implementation", "mathematics", "data_structures", "edge_cases")
+from .base import Writer, prompt_text, tests_ground_truth
 
 SCORES = pa.struct([(dim, pa.float64()) for dim in DIMENSIONS])
 MESSAGES = pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))
@@ -134,11 +135,21 @@ class SnapshotParquetWriter(ArrowWriter):
         }
 
 
+def _data_source(option: str | None, item: dict[str, Any]) -> str:
+    """The row's verl data_source. `{bucket}` in the option becomes the problem's difficulty, so
+    a validation export named `lcb-v6/{bucket}` gives verl's val-core/<source>/... metrics per
+    difficulty during training."""
+    if not option:
+        return item.get("source") or "microcoder"
+    return option.replace("{bucket}", item.get("bucket") or item.get("difficulty_label") or "unknown")
+
+
 class VerlWriter(ArrowWriter):
     """verl's RL dataset: data_source, prompt (chat list), ability, reward_model {style,
     ground_truth}, extra_info. ground_truth is a JSON string {inputs, outputs, fn_name?,
     io_format, comparison}, the shape verl's code reward (prime_code) reads. Option
-    `data_source` overrides the per-row source name (verl routes its default reward by it)."""
+    `data_source` overrides the per-row source name (verl routes its default reward by it); a
+    `{bucket}` in it is replaced by the problem's difficulty bucket."""
 
     name = "verl"
     extra_option_keys = ("data_source",)
@@ -168,7 +179,7 @@ class VerlWriter(ArrowWriter):
 
     def row(self, item):
         return {
-            "data_source": self.options.get("data_source") or item.get("source") or "microcoder",
+            "data_source": _data_source(self.options.get("data_source"), item),
             "prompt": [{"role": "user", "content": prompt_text(item)}],
             "ability": "code",
             "reward_model": {"style": "rule", "ground_truth": tests_ground_truth(item)},
@@ -202,11 +213,17 @@ class TrlWriter(ArrowWriter):
             ("weighted_score", pa.float64()),
             ("calibrated_pass_rate", pa.float64()),
             ("split", pa.string()),
+            # The whole judge spec but its tests (limits, entry point, prelude, rule): the reward
+            # judges exactly as verification did (training_jobs.reward.judge_spec_from_columns).
+            ("judge", pa.string()),
         ]
     )
 
     def row(self, item):
+        judge = JudgeSpec.from_item(item).to_dict()
+        del judge["tests"]  # already in the tests column
         return {
+            "judge": json.dumps(judge, sort_keys=True),
             "prompt": [{"role": "user", "content": prompt_text(item)}],
             "tests": json.dumps(
                 [{"input": t["input"], "output": t["output"]} for t in item.get("tests") or []], ensure_ascii=False

@@ -5,11 +5,11 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 
-from curation.roles import ROLES
+from curation.roles import CAPABILITIES, ROLES
 
 
 def roles_ensure() -> None:
-    for name in ROLES:
+    for name in (*ROLES, *CAPABILITIES):
         Group.objects.get_or_create(name=name)
 
 

@@ -21,6 +21,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.http import QueryDict
 from django.utils import timezone
 
+from curation.errors import DomainError
 from curation.models import AuditEvent, Problem, Review, ReviewLease, ReviewStatus, RunStatus, Selection, StageRun
 from curation.roles import user_has_role
 from curation.selectors import filter_query_string, problem_count_exact, problem_filter
@@ -46,7 +47,7 @@ MAX_PICKED = 10_000
 CONFLICTS_SHOWN = 50
 
 
-class BulkActionError(ValueError):
+class BulkActionError(DomainError):
     """The request is wrong (bad filter, unknown action, missing role): nothing was started."""
 
 

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
 
+from curation.errors import DomainError
 from curation.difficulty import calibration as calibration_core
 from curation.difficulty import passrate as passrate_core
 from curation.difficulty import selection as selection_core
@@ -44,7 +45,7 @@ from curation.services.runs import ProblemFailures, run_progress, run_start
 BATCH_SIZE = 100
 
 
-class DifficultyError(ValueError):
+class DifficultyError(DomainError):
     """A request the difficulty stage cannot serve (no model trained, no data to calibrate...)."""
 
 

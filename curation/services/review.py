@@ -27,6 +27,7 @@ from django.db.models.functions import Abs, Coalesce
 from django.http import QueryDict
 from django.utils import timezone
 
+from curation.errors import DomainError
 from curation.models import DIMENSIONS, DifficultyRubric, Prediction, PredictionStatus, Problem, Review, ReviewLease, ReviewStatus
 from curation.roles import user_has_role
 from curation.services.audit import audit_event_record
@@ -39,7 +40,7 @@ FALLBACK_WEIGHTS = {
 }
 
 
-class ReviewError(Exception):
+class ReviewError(DomainError):
     """A review action that cannot be done; the message is shown to the user as is."""
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.http import QueryDict
 
+from curation.errors import DomainError
 from curation.models import SavedView
 from curation.selectors import filter_query_string
 from curation.services.audit import audit_event_record
@@ -12,7 +13,7 @@ from curation.services.audit import audit_event_record
 SORT_KEYS = ("id", "title", "contest_date", "weighted_score", "pass_rate", "updated_at")
 
 
-class SavedViewError(ValueError):
+class SavedViewError(DomainError):
     pass
 
 

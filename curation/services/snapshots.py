@@ -16,6 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.http import QueryDict
 
+from curation.errors import FieldError
 from curation.filters import ProblemFilter
 from curation.models import (
     DIMENSIONS,
@@ -30,17 +31,13 @@ from curation.models import (
 )
 from curation.selectors import problem_judge_spec
 from curation.services.audit import audit_event_record
+from curation.services.runs import ProblemFailures
 
 FREEZE_BATCH_SIZE = 500
 
 
-class SnapshotCriteriaError(ValueError):
+class SnapshotCriteriaError(FieldError):
     """The criteria are wrong; `field` names the offending one (e.g. `filters.bucket`)."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 # --- freezing --------------------------------------------------------------------------------
@@ -151,7 +148,9 @@ def _decontamination_normalize(decontamination: dict | None) -> dict | None:
     return {"benchmarks": sorted(benchmarks), "cutoff_date": cutoff}
 
 
-def _freeze_batch(ids: list[int]) -> list[tuple[Problem, dict]]:
+def _freeze_batch(ids: list[int], failures: ProblemFailures | None = None) -> list[tuple[Problem, dict]]:
+    """(problem, frozen item) for each id; a problem that cannot be frozen (its judge spec cannot
+    be built) is left out and recorded in `failures`, or raises when none is given."""
     problems = {p.pk: p for p in Problem.objects.filter(pk__in=ids).select_related("source")}
     tests: dict[int, list[dict]] = {}
     for t in (
@@ -167,11 +166,17 @@ def _freeze_batch(ids: list[int]) -> list[tuple[Problem, dict]]:
         .values("problem_id", "language", "code")
     ):
         solutions.setdefault(s["problem_id"], []).append(s)
-    return [
-        (problems[pk], problem_freeze(problems[pk], tests.get(pk, []), solutions.get(pk, [])))
-        for pk in ids
-        if pk in problems
-    ]
+    frozen = []
+    for pk in ids:
+        if pk not in problems:
+            continue
+        try:
+            frozen.append((problems[pk], problem_freeze(problems[pk], tests.get(pk, []), solutions.get(pk, []))))
+        except (ValueError, TypeError, KeyError) as exc:  # JudgeSpecError is a ValueError
+            if failures is None:
+                raise
+            failures.record(pk, exc)
+    return frozen
 
 
 def _items_insert(rows: list[SnapshotItem], batch_size: int) -> None:
@@ -248,9 +253,10 @@ def _snapshot_create_once(*, name, user, selection, filters, criteria, decontami
         counts = {key: Counter() for key in ("bucket", "source", "platform", "month", "io_format", "review_status")}
         n_tests = 0
         ordinal = 0
+        failures = ProblemFailures(None, "snapshot", stage="snapshot")
         for start in range(0, len(ids), batch_size):
             rows = []
-            for problem, data in _freeze_batch(ids[start : start + batch_size]):
+            for problem, data in _freeze_batch(ids[start : start + batch_size], failures):
                 h = item_hash(data)
                 digest.update(f"{data['problem_key']}\t{h}\n".encode("utf-8"))
                 rows.append(
@@ -281,6 +287,8 @@ def _snapshot_create_once(*, name, user, selection, filters, criteria, decontami
             "rubric_version": rubric.version if rubric else None,
             "calibration_version": calibration.version if calibration else None,
             "decontamination": decontamination,
+            # Problems the criteria picked that could not be frozen, and why (also on each problem).
+            "excluded": [{"record": e["record"], "message": e["message"]} for e in failures.run.errors],
             "item_hash": "sha256 of the item's frozen data (sorted-key JSON)",
             "content_hash": "sha256 over 'problem_key<TAB>item_hash<LF>' in ordinal order",
         }
