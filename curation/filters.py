@@ -43,7 +43,7 @@ class ProblemFilterForm(forms.Form):
         return data
 
 
-# Full-text search (PostgreSQL): these expressions match the indexes of migration 0008 exactly.
+# Full-text search (PostgreSQL): these expressions match the indexes of migration 0009 exactly.
 PG_FTS_WHERE = (
     "to_tsvector('english'::regconfig, coalesce(title, '') || ' ' || coalesce(statement, '')) "
     "@@ websearch_to_tsquery('english'::regconfig, %s)"

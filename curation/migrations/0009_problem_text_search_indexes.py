@@ -27,5 +27,5 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("curation", "0007_merge_20261128_0530")]
+    dependencies = [("curation", "0008_merge_20261128_0613")]
     operations = [migrations.RunPython(forwards, backwards)]
