@@ -56,6 +56,10 @@ def test_no_serious_or_critical_axe_violations_on_any_page(live_server, browser,
             "export": f"/exports/{export.pk}/",
             "job": f"/jobs/{run.pk}/",
             "tokens": reverse("accounts:tokens"),
+            "calibration": reverse("curation:calibration"),
+            "selection": reverse("curation:selection"),
+            "evaluations": reverse("evaluations:list"),
+            "training": reverse("training_jobs:run_list"),
         }
         for name, path in pages.items():
             response = page.goto(live_server.url + path)
