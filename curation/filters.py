@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import django_filters as df
 from django import forms
+from django.db import connection
 from django.db.models import Q
 
 from curation.models import (
@@ -42,8 +43,43 @@ class ProblemFilterForm(forms.Form):
         return data
 
 
+# Full-text search (PostgreSQL): these expressions match the indexes of migration 0009 exactly.
+PG_FTS_WHERE = (
+    "to_tsvector('english'::regconfig, coalesce(title, '') || ' ' || coalesce(statement, '')) "
+    "@@ websearch_to_tsquery('english'::regconfig, %s)"
+)
+PG_TRGM_WHERE = "title %% %s"  # pg_trgm similarity on titles: catches typos and partial words
+
+
+def text_search(queryset, value: str):
+    """Problems whose title, statement, tags or external id match `value`.
+
+    PostgreSQL: full-text search over title + statement (websearch syntax: words, "phrases", -not),
+    trigram similarity on the title, exact tag, external id substring. Each branch is an indexed
+    id subquery, so the OR never turns into computing a tsvector per row. SQLite: substring match.
+    """
+    if connection.vendor == "postgresql":
+        from curation.models import Problem
+
+        fts = Problem.objects.extra(where=[PG_FTS_WHERE], params=[value]).values("pk")
+        trigram = Problem.objects.extra(where=[PG_TRGM_WHERE], params=[value]).values("pk")
+        return queryset.filter(
+            Q(pk__in=fts) | Q(pk__in=trigram) | Q(tags__contains=[value]) | Q(external_id__icontains=value)
+        )
+    return queryset.filter(
+        Q(title__icontains=value) | Q(external_id__icontains=value) | Q(statement__icontains=value) | Q(tags__icontains=value)
+    )
+
+
+def tag_filter(queryset, value: str):
+    if connection.vendor == "postgresql":
+        return queryset.filter(tags__contains=[value])  # jsonb @>, GIN-indexed
+    return queryset.filter(tags__icontains=f'"{value}"')  # SQLite: the JSON text holds "tag"
+
+
 class ProblemFilter(df.FilterSet):
     q = df.CharFilter(method="filter_text", label="Text", max_length=TEXT_MAX)
+    tag = df.CharFilter(method="filter_tag", label="Tag", max_length=SHORT_TEXT_MAX)
     source = df.ModelMultipleChoiceFilter(field_name="source__name", to_field_name="name", queryset=Source.objects.all())
     platform = df.CharFilter(field_name="platform", max_length=SHORT_TEXT_MAX)
     io_format = df.ChoiceFilter(choices=IoFormat.choices)
@@ -83,7 +119,11 @@ class ProblemFilter(df.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(Q(title__icontains=value) | Q(external_id__icontains=value))
+        return text_search(queryset, value)
+
+    def filter_tag(self, queryset, name, value):
+        value = value.strip()
+        return tag_filter(queryset, value) if value else queryset
 
     def filter_reviewed(self, queryset, name, value):
         done = [ReviewStatus.ACCEPTED, ReviewStatus.REJECTED]

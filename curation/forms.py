@@ -44,6 +44,9 @@ class BulkActionForm(forms.Form):
     selection = forms.IntegerField(required=False, min_value=1, max_value=ID_MAX)
     selection_name = forms.CharField(required=False, max_length=200)
     confirmed = forms.BooleanField(required=False)
+    # "picked": only the checked rows (ids); "all": every problem the filter matches.
+    scope = forms.ChoiceField(required=False, choices=[("all", "all matching"), ("picked", "picked rows")])
+    include_conflicts = forms.BooleanField(required=False)
 
 
 class UploadForm(forms.Form):

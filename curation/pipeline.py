@@ -80,6 +80,7 @@ BY_NAME: dict[str, Stage] = {s.name: s for s in STAGES}
 # Tasks that belong to no stage, and their queues (the router reads both tables).
 OTHER_TASKS: dict[str, str] = {
     "curation.tasks.bulk.bulk_action_task": "default",
+    "curation.tasks.snapshots.snapshot_job_task": "default",
     "curation.tasks.webhooks.webhook_deliver_task": "default",
     "curation.tasks.maintenance.expire_review_leases": "default",
 }

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from django.core.cache import cache
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Substr, TruncMonth
 from django.http import QueryDict
 from django.utils import timezone
@@ -225,6 +225,9 @@ def problem_solutions(problem: Problem) -> list[ReferenceSolution]:
     return list(ReferenceSolution.objects.filter(problem=problem).order_by("ordinal")[:10])
 
 
+FAILING_SHOWN = 20
+
+
 def problem_verification(problem: Problem) -> dict:
     run = VerificationRun.objects.filter(problem=problem).order_by("-created_at").first()
     if run is None:
@@ -244,7 +247,9 @@ def problem_verification(problem: Problem) -> dict:
         {"test": r["test"], "cells": [r["cells"].get(s) for s in solutions]}
         for _, r in sorted(rows.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))
     ]
-    return {"run": run, "rows": table, "solutions": solutions}
+    # Failing verdicts with what the judge recorded (stderr, first difference), for reading in full.
+    failing = [v for v in verdicts if v.verdict != "AC"][:FAILING_SHOWN]
+    return {"run": run, "rows": table, "solutions": solutions, "failing": failing}
 
 
 def problem_predictions(problem: Problem) -> list[dict]:
@@ -281,12 +286,28 @@ def problem_contamination(problem: Problem) -> list[ContaminationMatch]:
     )
 
 
-def problem_history(problem: Problem) -> list[dict]:
-    """AuditEvent rows about the problem and the content revisions, newest first, as one timeline."""
-    items = [
-        {"at": e.created_at, "kind": "event", "action": e.action, "actor": e.actor, "before": e.before, "after": e.after}
-        for e in AuditEvent.objects.filter(target_type="Problem", target_id=str(problem.pk)).select_related("actor")[:200]
-    ]
+BLIND_ACTIONS = ("review_submit", "review_undo")
+
+
+def _blind(problem: Problem, user) -> bool:
+    """Whether others' review details are hidden from this user (see reviews_visible_q)."""
+    if user is None or problem.review_status in SETTLED_STATUSES:
+        return False
+    from curation.roles import user_has_role
+
+    return not (problem.review_status == ReviewStatus.NEEDS_ADJUDICATION and user_has_role(user, "adjudicator"))
+
+
+def problem_history(problem: Problem, user=None) -> list[dict]:
+    """AuditEvent rows about the problem and the content revisions, newest first, as one timeline.
+    With `user`, others' review events keep only their time while the review is blind."""
+    blind = _blind(problem, user)
+    items = []
+    for e in AuditEvent.objects.filter(target_type="Problem", target_id=str(problem.pk)).select_related("actor")[:200]:
+        if blind and e.action in BLIND_ACTIONS and e.actor_id != user.pk:
+            items.append({"at": e.created_at, "kind": "event", "action": "review (hidden until settled)", "actor": None, "before": {}, "after": {}})
+            continue
+        items.append({"at": e.created_at, "kind": "event", "action": e.action, "actor": e.actor, "before": e.before, "after": e.after})
     items += [
         {"at": r.replaced_at, "kind": "revision", "action": "content replaced by import", "actor": None,
          "before": {"content_hash": r.content_hash}, "after": {"import_run": r.import_run_id}}
@@ -297,6 +318,70 @@ def problem_history(problem: Problem) -> list[dict]:
 
 def problem_reviews(problem: Problem) -> list[Review]:
     return list(Review.objects.filter(problem=problem).select_related("reviewer").order_by("created_at"))
+
+
+SETTLED_STATUSES = (ReviewStatus.ACCEPTED, ReviewStatus.REJECTED)
+
+
+def reviews_visible_q(user) -> Q:
+    """Blind double review: a reviewer sees others' reviews only once the problem is settled;
+    adjudicators see them while they adjudicate. One's own reviews are always visible."""
+    from curation.roles import user_has_role
+
+    q = Q(problem__review_status__in=SETTLED_STATUSES) | Q(reviewer_id=getattr(user, "pk", None))
+    if user_has_role(user, "adjudicator"):
+        q |= Q(problem__review_status=ReviewStatus.NEEDS_ADJUDICATION)
+    return q
+
+
+def problem_reviews_visible(problem: Problem, user) -> tuple[list[Review], int]:
+    """(the reviews this user may see, how many are hidden until the problem is settled)."""
+    reviews = problem_reviews(problem)
+    visible_ids = set(Review.objects.filter(problem=problem).filter(reviews_visible_q(user)).values_list("pk", flat=True))
+    visible = [r for r in reviews if r.pk in visible_ids]
+    return visible, len(reviews) - len(visible)
+
+
+def review_side_by_side(problem: Problem, reviews: list[Review], prediction: dict | None) -> dict:
+    """Adjudication: each curator's decision and per-dimension scores next to the model's, one
+    column each. A dimension a curator did not change kept the value shown as 'kept'."""
+    columns = [
+        {
+            "label": r.reviewer.username,
+            "kind": "curator",
+            "decision": r.decision,
+            "reason": r.reason,
+            "comment": r.comment,
+            "scores": [r.adjusted_scores.get(dim) for dim in DIMENSIONS],
+        }
+        for r in reviews
+        if not r.is_adjudication
+    ]
+    if prediction is not None:
+        p = prediction["prediction"]
+        columns.append({
+            "label": f"model · {p.predictor} {p.model}".strip(),
+            "kind": "model",
+            "decision": "",
+            "reason": "",
+            "comment": "",
+            "scores": [d["score"] for d in prediction["dimensions"]],
+            "weighted": p.weighted_score,
+        })
+    rows = [
+        {"dimension": dim, "cells": [c["scores"][i] for c in columns]} for i, dim in enumerate(DIMENSIONS)
+    ]
+    return {"columns": columns, "rows": rows}
+
+
+def review_last_decision(user, *, adjudication: bool = False) -> Review | None:
+    return (
+        Review.objects.filter(reviewer=user, is_adjudication=adjudication)
+        .select_related("problem")
+        .only("id", "decision", "problem_version", "created_at", "problem__id", "problem__title", "problem__version")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
 
 
 def problem_lease(problem: Problem) -> ReviewLease | None:
@@ -340,6 +425,10 @@ def stage_run_get(run_id: int) -> StageRun:
 
 def import_run_get(run_id: int) -> ImportRun:
     return ImportRun.objects.select_related("source", "created_by").get(pk=run_id)
+
+
+def stage_runs_recent(*, stage: str, limit: int = 20) -> list[StageRun]:
+    return list(StageRun.objects.filter(stage=stage).select_related("created_by").order_by("-created_at")[:limit])
 
 
 def jobs_recent(limit: int = 10) -> dict:

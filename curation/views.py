@@ -67,6 +67,7 @@ def problem_list(request):
         "ordering": request.GET.get("ordering", ""),
         "detail_base": reverse("curation:problem_list"),
         "dimension_fields": [(dim, fs.form[f"{dim}_min"], fs.form[f"{dim}_max"]) for dim in DIMENSIONS],
+        "roles": _roles(request.user),  # the partial too: curators get row checkboxes
     }
     if _is_partial(request, "results"):
         return partial_render(request, LIST_TEMPLATE, "results", context)
@@ -75,8 +76,7 @@ def problem_list(request):
             "platforms": selectors.platforms_known(),
             "saved_views": selectors.saved_views_for_user(request.user),
             "selections": selectors.selections_recent(),
-            "bulk_actions": bulk_services.BULK_ACTIONS,
-            "roles": _roles(request.user),
+            "bulk_actions": bulk_services.bulk_actions_for_user(request.user),
         }
     )
     return render(request, LIST_TEMPLATE, context)
@@ -89,7 +89,10 @@ def saved_view_save(request):
     query = request.POST.get("query", "")
     if form.is_valid():
         try:
-            view = saved_view_services.saved_view_save(user=request.user, name=form.cleaned_data["name"], query=query)
+            view = saved_view_services.saved_view_save(
+                user=request.user, name=form.cleaned_data["name"], query=query,
+                ordering=request.POST.get("ordering", ""), overwrite=bool(request.POST.get("overwrite")),
+            )
         except saved_view_services.SavedViewError as exc:
             messages.error(request, str(exc))
         else:
@@ -122,7 +125,10 @@ def problem_detail(request, problem_id: int):
     except Problem.DoesNotExist:
         raise Http404("no such problem") from None
     solutions = selectors.problem_solutions(problem)
+    reviews, hidden_reviews = selectors.problem_reviews_visible(problem, request.user)
     context = {
+        "reviews": reviews,
+        "hidden_reviews": hidden_reviews,
         "problem": problem,
         "statement_html": markdown_to_safe_html(problem.statement),
         "tests": selectors.problem_tests(problem),
@@ -131,8 +137,7 @@ def problem_detail(request, problem_id: int):
         "predictions": selectors.problem_predictions(problem),
         "duplicates": selectors.problem_duplicates(problem),
         "contamination": selectors.problem_contamination(problem),
-        "history": selectors.problem_history(problem),
-        "reviews": selectors.problem_reviews(problem),
+        "history": selectors.problem_history(problem, request.user),
         "lease": selectors.problem_lease(problem),
         "scores": [(dim, getattr(problem, f"score_{dim}")) for dim in DIMENSIONS],
         "roles": _roles(request.user),
@@ -148,11 +153,34 @@ def problem_detail(request, problem_id: int):
 
 def _queue(adjudication: bool) -> dict:
     if adjudication:
-        return {"name": "adjudication", "title": "Adjudication", "home": "curation:adjudicate", "next": "curation:adjudicate_next", "submit": "curation:adjudicate_submit"}
-    return {"name": "review", "title": "Review", "home": "curation:review", "next": "curation:review_next", "submit": "curation:review_submit"}
+        return {"name": "adjudication", "title": "Adjudication", "home": "curation:adjudicate", "next": "curation:adjudicate_next",
+                "submit": "curation:adjudicate_submit", "undo": "curation:adjudicate_undo"}
+    return {"name": "review", "title": "Review", "home": "curation:review", "next": "curation:review_next",
+            "submit": "curation:review_submit", "undo": "curation:review_undo"}
+
+
+def _scope_key(adjudication: bool) -> str:
+    return "adjudication_scope" if adjudication else "review_scope"
+
+
+def _scope(request, adjudication: bool) -> str:
+    return request.session.get(_scope_key(adjudication), "")
+
+
+def _lease_state(request, problem: Problem, lease, error: str) -> tuple[bool, str]:
+    """(read only?, the one message saying why). A form the user no longer holds cannot be
+    submitted, so it is shown read-only with a single explanation instead of a live form."""
+    if lease is not None and lease.user_id == request.user.pk:
+        return False, error
+    if lease is not None:
+        return True, (f"{lease.user.username} is reviewing this problem now (until {lease.expires_at:%H:%M} UTC): "
+                      "your hold ended, so this form is read-only. Take the next problem.")
+    return True, "Your hold on this problem has expired, so this form is read-only. Take the next problem, or open it again from its page."
 
 
 def _review_context(request, problem: Problem | None, adjudication: bool, form: ReviewForm | None = None, error: str = "") -> dict:
+    scope = _scope(request, adjudication)
+    last = selectors.review_last_decision(request.user, adjudication=adjudication)
     context = {
         "queue": _queue(adjudication),
         "adjudication": adjudication,
@@ -160,15 +188,34 @@ def _review_context(request, problem: Problem | None, adjudication: bool, form: 
         "error": error,
         "counts": selectors.review_queue_counts(),
         "roles": _roles(request.user),
+        "scope": scope,
+        "scope_criteria": [(k, v) for k, v in QueryDict(scope).lists()],
+        "saved_views": selectors.saved_views_for_user(request.user),
+        "priority": review_services.QUEUE_PRIORITY,
+        "last_decision": last if last is None or problem is None or last.problem_id != problem.pk else None,
     }
     if problem is not None:
+        lease = selectors.problem_lease(problem)
+        read_only, error = _lease_state(request, problem, lease, error)
+        predictions = selectors.problem_predictions(problem)[:1]
+        reviews, hidden = selectors.problem_reviews_visible(problem, request.user)
+        bound = form is not None and form.is_bound
         context.update(
             {
+                "error": error,
+                "read_only": read_only,
                 "statement_html": markdown_to_safe_html(problem.statement),
                 "tests": selectors.problem_tests(problem),
-                "predictions": selectors.problem_predictions(problem)[:1],
-                "reviews": selectors.problem_reviews(problem),
-                "lease": selectors.problem_lease(problem),
+                "solutions": [{"solution": s, "html": code_highlight(s.code, s.language)} for s in selectors.problem_solutions(problem)],
+                "verification": selectors.problem_verification(problem),
+                "duplicates": selectors.problem_duplicates(problem),
+                "contamination": selectors.problem_contamination(problem),
+                "predictions": predictions,
+                "reviews": reviews,
+                "hidden_reviews": hidden,
+                "side_by_side": selectors.review_side_by_side(problem, reviews, predictions[0] if predictions else None)
+                if adjudication else None,
+                "lease": lease,
                 "form": form,
                 "score_rows": [
                     {
@@ -176,8 +223,10 @@ def _review_context(request, problem: Problem | None, adjudication: bool, form: 
                         "name": dim,
                         "label": dim.replace("_", " "),
                         "current": getattr(problem, f"score_{dim}"),
-                        "value": (form.data.get(f"score_{dim}") if form is not None and form.is_bound else None)
-                        or (round(getattr(problem, f"score_{dim}")) if getattr(problem, f"score_{dim}") is not None else ""),
+                        # An adjudicator starts from empty fields (a blank keeps the current score):
+                        # pre-filled model scores would anchor the settling judgement.
+                        "value": (form.data.get(f"score_{dim}") if bound else None)
+                        or ("" if adjudication or getattr(problem, f"score_{dim}") is None else round(getattr(problem, f"score_{dim}"))),
                     }
                     for i, dim in enumerate(DIMENSIONS)
                 ],
@@ -187,9 +236,41 @@ def _review_context(request, problem: Problem | None, adjudication: bool, form: 
 
 
 def _review_page(request, adjudication: bool):
+    if "scope" in request.GET or "view" in request.GET:
+        return _review_set_scope(request, adjudication)
     lease = selectors.review_lease_current(request.user, adjudication=adjudication)
     problem = selectors.problem_get(lease.problem_id) if lease else None
     return render(request, "curation/review.html", _review_context(request, problem, adjudication))
+
+
+def _review_set_scope(request, adjudication: bool):
+    """?scope=<list query> or ?view=<saved view id> scopes this user's queue; ?scope= clears it."""
+    scope = request.GET.get("scope", "")
+    view_id = request.GET.get("view")
+    if view_id:
+        view = selectors.saved_views_for_user(request.user).filter(pk=view_id if view_id.isdigit() else 0).first()
+        if view is None:
+            raise Http404("no such saved view")
+        scope = view.query
+    scope = selectors.filter_query_string(QueryDict(scope.lstrip("?")))
+    try:
+        review_services.review_scope_filter(Problem.objects.none(), scope)
+    except review_services.ReviewError as exc:
+        messages.error(request, str(exc))
+        return redirect(_queue(adjudication)["home"])
+    request.session[_scope_key(adjudication)] = scope
+    messages.info(request, "The queue now takes problems matching the filter." if scope else "The queue now takes every problem.")
+    return redirect(_queue(adjudication)["home"])
+
+
+def _acquire(request, adjudication: bool, exclude_ids=()):
+    try:
+        return review_services.review_lease_acquire(
+            user=request.user, adjudication=adjudication, exclude_ids=exclude_ids, scope=_scope(request, adjudication)
+        )
+    except review_services.ReviewError as exc:
+        messages.error(request, str(exc))
+        return None
 
 
 def _review_next(request, adjudication: bool):
@@ -204,13 +285,13 @@ def _review_next(request, adjudication: bool):
             review_services.review_lease_release(user=request.user, problem_id=skip_id)
             skipped = (skipped + [skip_id])[-200:]
             request.session[SKIP_SESSION_KEY] = skipped
-    lease = review_services.review_lease_acquire(user=request.user, adjudication=adjudication, exclude_ids=skipped)
+    lease = _acquire(request, adjudication, skipped)
     if lease is None and skipped and not skip:
         # Nothing new: offer the skipped ones again.
         request.session[SKIP_SESSION_KEY] = []
-        lease = review_services.review_lease_acquire(user=request.user, adjudication=adjudication)
+        lease = _acquire(request, adjudication)
     if lease is None:
-        messages.info(request, "The queue is empty: nothing is waiting for you.")
+        messages.info(request, "The queue is empty: nothing is waiting for you" + (" in this scope." if _scope(request, adjudication) else "."))
     return redirect(_queue(adjudication)["home"])
 
 
@@ -247,11 +328,19 @@ def _review_submit(request, problem_id: int, adjudication: bool):
             status=status,
         )
     messages.success(request, f"Problem #{problem_id}: {form.cleaned_data['decision']}ed.")
-    lease = review_services.review_lease_acquire(
-        user=request.user, adjudication=adjudication, exclude_ids=request.session.get(SKIP_SESSION_KEY, [])
-    )
+    lease = _acquire(request, adjudication, request.session.get(SKIP_SESSION_KEY, []))
     if lease is None:
         messages.info(request, "That was the last one: the queue is empty.")
+    return redirect(_queue(adjudication)["home"])
+
+
+def _review_undo(request, adjudication: bool):
+    try:
+        problem = review_services.review_undo_last(user=request.user, adjudication=adjudication)
+    except review_services.ReviewError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Your decision on problem #{problem.pk} is undone; it is open for you again.")
     return redirect(_queue(adjudication)["home"])
 
 
@@ -291,6 +380,18 @@ def review_take(request, problem_id: int):
     return redirect(_queue(adjudication)["home"])
 
 
+@require_POST
+@role_required("curator")
+def review_undo(request):
+    return _review_undo(request, adjudication=False)
+
+
+@require_POST
+@role_required("adjudicator")
+def adjudicate_undo(request):
+    return _review_undo(request, adjudication=True)
+
+
 @require_GET
 @role_required("adjudicator")
 def adjudicate(request):
@@ -321,35 +422,56 @@ def bulk_action(request):
         messages.error(request, "Choose a bulk action.")
         return HttpResponseRedirect(back)
     data = form.cleaned_data
+    picked = data["scope"] == "picked"
+    ids = request.POST.getlist("ids") if picked else []
+    if picked and not ids:
+        messages.error(request, "No rows are picked: tick some rows, or choose every problem the filter matches.")
+        return HttpResponseRedirect(back)
     args = {
         "action": data["action"],
         "query": data["query"] or "",
         "reason": data["reason"] or "",
         "selection_id": data["selection"],
         "selection_name": data["selection_name"] or "",
+        "ids": ids,
     }
     try:
         bulk_services.bulk_action_validate(user=request.user, **args)
         if not data["confirmed"]:
-            count = bulk_services.bulk_action_count(query=args["query"])
-            fs = selectors.problem_filter(QueryDict(args["query"]))
+            count = bulk_services.bulk_action_count(query=args["query"], ids=ids)
+            conflict_count, conflicts = bulk_services.bulk_conflicts(action=args["action"], query=args["query"], ids=ids)
             return render(
                 request,
                 "curation/bulk_confirm.html",
                 {
                     **args,
                     "count": count,
+                    "conflict_count": conflict_count,
+                    "conflicts": conflicts,
+                    "acting_on": count - conflict_count,
+                    "picked": picked,
                     "label": bulk_services.BULK_ACTIONS[args["action"]],
                     "criteria": [(k, v) for k, v in QueryDict(args["query"]).lists()],
-                    "filter": fs,
                     "back": back,
                 },
             )
-        run = bulk_services.bulk_action_start(user=request.user, **args)
+        run = bulk_services.bulk_action_start(user=request.user, include_conflicts=data["include_conflicts"], **args)
     except bulk_services.BulkActionError as exc:
         messages.error(request, str(exc))
         return HttpResponseRedirect(back)
     messages.success(request, f"{bulk_services.BULK_ACTIONS[args['action']]} started on {run.total} problems.")
+    return redirect("curation:stage_run_detail", run_id=run.pk)
+
+
+@require_POST
+@role_required("curator")
+def bulk_undo(request, run_id: int):
+    try:
+        run = bulk_services.bulk_undo_start(user=request.user, run_id=run_id)
+    except bulk_services.BulkActionError as exc:
+        messages.error(request, str(exc))
+        return redirect("curation:stage_run_detail", run_id=run_id)
+    messages.success(request, f"Undo of bulk run #{run_id} started.")
     return redirect("curation:stage_run_detail", run_id=run.pk)
 
 
@@ -361,7 +483,17 @@ def stage_run_detail(request, run_id: int):
         run = selectors.stage_run_get(run_id)
     except StageRun.DoesNotExist:
         raise Http404("no such run") from None
+    if run.stage == "snapshot":
+        from curation.services.snapshot_jobs import snapshot_job_progress
+
+        run.done = snapshot_job_progress(run)  # freezing runs in one transaction: its progress is in the cache
     context = {"run": run, "kind": "stage"}
+    if run.stage == "bulk" and run.step in bulk_services.UNDOABLE:
+        blocker = bulk_services.bulk_undo_blocker(run)
+        context["undo"] = {
+            "blocker": blocker,
+            "allowed": user_has_role(request.user, bulk_services.action_role(run.step)),
+        }
     if _is_partial(request, f"job-{run.pk}"):
         return partial_render(request, "curation/job.html", "progress", context)
     return render(request, "curation/job.html", context)
@@ -385,6 +517,7 @@ def import_run_detail(request, run_id: int):
 
 
 @require_GET
+@vary_on_headers("HX-Request", "HX-Target")
 @role_required("viewer")
 @partial_varies
 def dashboard(request):
@@ -396,6 +529,9 @@ def dashboard(request):
     except ValueError:
         selection_id = None
     stats = selectors.dashboard_stats(selection_id=selection_id)
+    if _is_partial(request, "stage-counts"):
+        context = {"stats": stats, "jobs": jobs, "queue_counts": selectors.review_queue_counts()}
+        return partial_render(request, "curation/dashboard.html", "cards", context)
     context = {
         "stats": stats,
         "jobs": jobs,

@@ -230,6 +230,8 @@ REVIEWS_PER_PROBLEM = int(os.environ.get("REVIEWS_PER_PROBLEM", "1"))
 REVIEW_LEASE_MINUTES = int(os.environ.get("REVIEW_LEASE_MINUTES", "30"))
 # A curator's adjusted weighted score further than this from the prediction goes to adjudication.
 REVIEW_DISAGREEMENT_THRESHOLD = float(os.environ.get("REVIEW_DISAGREEMENT_THRESHOLD", "2.0"))
+# Bulk accept/reject bypasses double review and adjudication, so only this role and up may do it.
+BULK_REVIEW_ROLE = os.environ.get("BULK_REVIEW_ROLE", "adjudicator")
 
 # --- Verification -------------------------------------------------------------------------
 VERIFY_PARALLELISM = int(os.environ.get("VERIFY_PARALLELISM", str(os.cpu_count() or 2)))

@@ -80,6 +80,7 @@
       }
       case "c": { const c = $("#id_comment"); if (!c) return; c.focus(); break; }
       case "n": { const n = $("#next-button"); if (!n) return; submitWith(n); break; }
+      case "u": { const u = $("#undo-button"); if (!u) return; submitWith(u); break; }
       case "1": case "2": case "3": case "4": case "5": selectDim(e.key); break;
       case "+": case "=": adjust(1); break;
       case "-": case "_": adjust(-1); break;

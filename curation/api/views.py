@@ -186,6 +186,12 @@ class ReviewViewSet(ReadOnlyViewSet):
     serializer_class = s.ReviewSerializer
     filterset_fields = ("problem", "decision", "is_adjudication")
 
+    def get_queryset(self):
+        # Blind double review holds in the API too: others' reviews appear once the problem is settled.
+        from curation.selectors import reviews_visible_q
+
+        return m.Review.objects.select_related("reviewer").filter(reviews_visible_q(self.request.user))
+
 
 # --- selections, snapshots, exports -----------------------------------------------------------
 

@@ -10,6 +10,10 @@ Every function here is one user action: one transaction, one AuditEvent row in i
   disagree, or a curator's adjusted weighted score is further than REVIEW_DISAGREEMENT_THRESHOLD
   from the prediction, it goes to `needs_adjudication`, where an adjudicator's review settles it.
 * An edit made against an old `Problem.version` is refused (StaleVersionError).
+* The queue can be scoped to a filter (a list query string or a saved view's) and hands out
+  problems in a stated priority (QUEUE_PRIORITY): verified first, then where the model is least
+  sure, then oldest.
+* `review_undo_last` takes back one's own last decision while nobody has acted on the problem since.
 """
 from __future__ import annotations
 
@@ -18,7 +22,9 @@ from itertools import combinations
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Case, F, FloatField, IntegerField, Q, Value, When
+from django.db.models.functions import Abs, Coalesce
+from django.http import QueryDict
 from django.utils import timezone
 
 from curation.errors import DomainError
@@ -54,6 +60,39 @@ class ReviewPermissionError(ReviewError):
     pass
 
 
+QUEUE_PRIORITY = (
+    "verified problems first (then not yet verified, then those whose verification found a problem); "
+    "within each, where the model is least sure — calibrated pass rate closest to 50% — first; then oldest first"
+)
+
+
+def review_queue_ordered(qs):
+    """Order candidates by QUEUE_PRIORITY. A pass rate near 0.5 is where the difficulty model's
+    easy/hard call is most uncertain, so a person's judgement there is worth the most."""
+    return qs.annotate(
+        _verified_rank=Case(
+            When(verification_status="verified", then=Value(0)),
+            When(verification_status="unverified", then=Value(1)),
+            default=Value(2),
+            output_field=IntegerField(),
+        ),
+        _certainty=Coalesce(Abs(F("calibrated_pass_rate") - Value(0.5)), Value(1.0), output_field=FloatField()),
+    ).order_by("_verified_rank", "_certainty", "id")
+
+
+def review_scope_filter(qs, scope: str):
+    """Narrow a queryset to the problems a list query string matches ('' = everything)."""
+    if not scope:
+        return qs
+    from curation.selectors import problem_filter
+
+    fs = problem_filter(QueryDict(scope.lstrip("?")))
+    if not fs.is_valid():
+        problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in fs.errors.items())
+        raise ReviewError(f"the queue's filter is not valid ({problems})")
+    return qs.filter(pk__in=fs.qs.order_by().values("pk"))
+
+
 def _statuses(adjudication: bool) -> tuple[str, ...]:
     return ADJUDICATION_STATUSES if adjudication else CURATOR_STATUSES
 
@@ -76,10 +115,12 @@ def _problem_state(problem: Problem) -> dict:
 # --- Leases ------------------------------------------------------------------------------
 
 
-def review_lease_acquire(*, user, adjudication: bool = False, exclude_ids=(), problem_id: int | None = None) -> ReviewLease | None:
+def review_lease_acquire(
+    *, user, adjudication: bool = False, exclude_ids=(), problem_id: int | None = None, scope: str = ""
+) -> ReviewLease | None:
     """Give `user` a problem to review (their current one if they still hold it), or None when the
     queue is empty. Two callers can never get the same problem: candidates are locked with
-    SKIP LOCKED and the lease row is unique per problem."""
+    SKIP LOCKED and the lease row is unique per problem. `scope` is a list query string."""
     _check_role(user, adjudication)
     statuses = _statuses(adjudication)
     now = timezone.now()
@@ -108,12 +149,13 @@ def review_lease_acquire(*, user, adjudication: bool = False, exclude_ids=(), pr
             candidates = candidates.exclude(pk__in=exclude_ids)
         if problem_id is not None:
             candidates = candidates.filter(pk=problem_id)
+        else:
+            candidates = review_scope_filter(candidates, scope)
         tried: list[int] = []
         for _attempt in range(10):
             # One row at a time: locking a batch would hide all of it from the other curators.
             pid = (
-                candidates.exclude(pk__in=tried)
-                .order_by("id")
+                review_queue_ordered(candidates.exclude(pk__in=tried))
                 .select_for_update(skip_locked=True, of=("self",))
                 .values_list("id", flat=True)
                 .first()
@@ -308,3 +350,53 @@ def review_submit(
             },
         )
     return review
+
+
+def review_undo_last(*, user, adjudication: bool = False) -> Problem:
+    """Take back the user's own last decision in this queue: the review row goes, the problem gets
+    the state it had before (scores, status) at a new version, and the user holds it again.
+    Refused when anyone acted on the problem since (its version moved on)."""
+    _check_role(user, adjudication)
+    now = timezone.now()
+    with transaction.atomic():
+        review = (
+            Review.objects.select_for_update()
+            .filter(reviewer=user, is_adjudication=adjudication)
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+        if review is None:
+            raise ReviewError("you have no decision to undo")
+        problem = Problem.objects.select_for_update().get(pk=review.problem_id)
+        if problem.version != review.problem_version + 1:
+            raise StaleVersionError(
+                f"problem #{problem.pk} changed after your decision (version {review.problem_version + 1} → "
+                f"{problem.version}); it can no longer be undone"
+            )
+        from curation.models import AuditEvent
+
+        event = (
+            AuditEvent.objects.filter(
+                target_type="Problem", target_id=str(problem.pk),
+                action="review_adjudicate" if adjudication else "review_submit", after__review_id=review.pk,
+            ).first()
+        )
+        if event is None or not event.before:
+            raise ReviewError("the state before this decision was not recorded, so it cannot be undone")
+        current = _problem_state(problem)
+        problem.review_status = event.before["review_status"]
+        problem.weighted_score = event.before.get("weighted_score")
+        for dim in DIMENSIONS:
+            setattr(problem, f"score_{dim}", event.before.get(f"score_{dim}"))
+        problem.version += 1
+        problem.save(
+            update_fields=["review_status", "version", "weighted_score", "updated_at"] + [f"score_{dim}" for dim in DIMENSIONS]
+        )
+        undone = {"review_id": review.pk, "decision": review.decision}
+        review.delete()
+        # The user lands back on the problem, holding it, so "previous" and "undo" are one step.
+        ReviewLease.objects.filter(problem=problem).delete()
+        ReviewLease.objects.filter(user=user, problem__review_status__in=_statuses(adjudication)).delete()
+        ReviewLease.objects.create(problem=problem, user=user, expires_at=now + timedelta(minutes=settings.REVIEW_LEASE_MINUTES))
+        audit_event_record(actor=user, action="review_undo", target=problem, before=current, after={**_problem_state(problem), **undone})
+    return problem

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -203,6 +203,7 @@ def snapshot_create(
     filters: dict | None = None,
     decontamination: dict | None = None,
     batch_size: int = FREEZE_BATCH_SIZE,
+    progress: Callable[[int, int], None] | None = None,
 ) -> DatasetSnapshot:
     """Freeze the problems picked by `selection` and/or `filters` (ProblemFilter parameters, the
     same as the workspace's query string) as version N+1 of snapshot `name`.
@@ -222,7 +223,7 @@ def snapshot_create(
         try:
             snapshot = _snapshot_create_once(
                 name=name, user=user, selection=selection, filters=filters, criteria=criteria,
-                decontamination=decontamination, batch_size=batch_size,
+                decontamination=decontamination, batch_size=batch_size, progress=progress,
             )
             break
         except IntegrityError:
@@ -232,7 +233,7 @@ def snapshot_create(
     return snapshot
 
 
-def _snapshot_create_once(*, name, user, selection, filters, criteria, decontamination, batch_size) -> DatasetSnapshot:
+def _snapshot_create_once(*, name, user, selection, filters, criteria, decontamination, batch_size, progress=None) -> DatasetSnapshot:
     with transaction.atomic():
         ids = snapshot_problem_ids(selection=selection, filters=filters)
         version = (DatasetSnapshot.objects.filter(name=name).aggregate(v=Max("version"))["v"] or 0) + 1
@@ -271,6 +272,9 @@ def _snapshot_create_once(*, name, user, selection, filters, criteria, decontami
                 counts["review_status"][data["review_status"]] += 1
                 n_tests += len(data["tests"])
             _items_insert(rows, batch_size)
+            if progress is not None:
+                # Called inside the transaction: the callback must report outside the database.
+                progress(ordinal, len(ids))
         manifest = {
             "name": name,
             "version": version,

@@ -4,4 +4,4 @@ Celery's autodiscovery imports `curation.tasks`; importing the modules here regi
 Every task has an explicit name; its queue comes from the stage map (curation.pipeline.route_task),
 matching the workers in docker-compose.yml.
 """
-from curation.tasks import bulk, exports, imports, maintenance, stages, webhooks  # noqa: F401
+from curation.tasks import bulk, exports, imports, maintenance, snapshots, stages, webhooks  # noqa: F401

@@ -80,7 +80,9 @@ def sort_link(context, key: str, title: str, first: str = "asc"):
     params["ordering"] = target
     params.pop("page", None)
     url = "?" + params.urlencode()
-    return format_html('<a href="{}" hx-get="{}">{}{}</a>', url, url, title, arrow)
+    # No hx-get of its own: the script sets the filter form's `ordering` field and submits that one
+    # form (hx-sync replaces an older request), so filters, sort, table and URL cannot disagree.
+    return format_html('<a href="{}" data-sort="{}">{}{}</a>', url, target, title, arrow)
 
 
 @register.filter
@@ -127,7 +129,15 @@ def field(bound, input_type: str = ""):
                               ("max", getattr(bound.field, "max_value", None))):
         if bound_value is not None and (attr == "maxlength") == (kind != "number"):
             extra += f' {attr}="{bound_value}"'
-    return format_html('<input type="{}" name="{}" id="{}" value="{}"{}>', kind, name, html_id, value, mark_safe(extra))
+    # The range table labels only the "min" column's input; the "max" one needs its own name.
+    aria = ""
+    for suffix, word in (("_max", "maximum"), ("_min", "minimum")):
+        if name.endswith(suffix):
+            aria = f"{name[: -len(suffix)].replace('_', ' ')} {word}"
+    return format_html(
+        '<input type="{}" name="{}" id="{}" value="{}"{}{}>', kind, name, html_id, value,
+        format_html(' aria-label="{}"', aria) if aria else "", mark_safe(extra),
+    )
 
 
 def _choices(form_field):
@@ -142,14 +152,17 @@ def _choices(form_field):
 
 
 _ROW = (
-    '<tr><td>{}</td><td><a href="{}{}/">{}</a> <span class="muted small">{}</span></td><td>{}</td><td>{}</td><td>{}</td>'
+    '<tr>{}<td>{}</td><td><a href="{}{}/">{}</a> <span class="muted small">{}</span></td><td>{}</td><td>{}</td><td>{}</td>'
     '<td>{}</td><td><span class="st {}">{}</span></td><td><span class="st {}">{}</span></td><td>{}</td><td>{}</td>'
     "<td>{}</td><td>{}</td><td><span class=\"st {}\">{}</span></td></tr>"
 )
 
 
+_PICK = '<td><input type="checkbox" name="ids" value="{}" form="bulk-form" class="pick" aria-label="Pick problem #{}"></td>'
+
+
 @register.simple_tag
-def problem_rows(rows, detail_base: str):
+def problem_rows(rows, detail_base: str, pick: bool = False):
     """The list's table rows, built in Python: the page is redrawn on every filter change and this is
     its hot loop (50 rows x 13 cells); every value is escaped by format_html."""
     from django.utils.html import format_html
@@ -163,10 +176,12 @@ def problem_rows(rows, detail_base: str):
             + ('<span class="flag" title="overlaps a benchmark">bench</span>' if p.is_contaminated else "")
             + ('<span class="flag" title="benchmark problem">B</span>' if p.is_benchmark else "")
         )
+        # Curators pick rows for a bulk action; the checkbox belongs to the bulk form (form=).
+        pick_cell = format_html(_PICK, p.id, p.id) if pick else ""
         out.append(
             format_html(
                 _ROW,
-                p.id, detail_base, p.id, p.title, p.external_id, p.source.name, p.platform or "—", p.io_format,
+                pick_cell, p.id, detail_base, p.id, p.title, p.external_id, p.source.name, p.platform or "—", p.io_format,
                 p.contest_date.isoformat() if p.contest_date else "—",
                 status_class(p.process_status), label(p.process_status),
                 status_class(p.verification_status), label(p.verification_status),
@@ -175,3 +190,21 @@ def problem_rows(rows, detail_base: str):
             )
         )
     return mark_safe("".join(out))
+
+
+@register.simple_tag
+def user_roles(user) -> dict:
+    """{role: bool} for the navigation and buttons: links only to what the user may open."""
+    from curation.roles import ROLES, user_has_role
+
+    return {role: user_has_role(user, role) for role in ROLES}
+
+
+@register.simple_tag(takes_context=True)
+def aria_sort(context, key: str):
+    """aria-sort for a sortable column header: ascending / descending / none, from ?ordering."""
+    from django.utils.html import format_html
+
+    current = context["request"].GET.get("ordering", "")
+    state = "ascending" if current == key else ("descending" if current == f"-{key}" else "none")
+    return format_html(' aria-sort="{}"', state)

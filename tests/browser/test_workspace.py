@@ -109,7 +109,7 @@ def test_two_curators_never_hold_the_same_problem(live_server, new_page, make_us
 def test_bulk_action_with_confirm_and_progress(live_server, new_page, make_user, make_problem, eager_celery, shot):
     from curation.models import Problem
 
-    make_user("cleo", "curator")
+    make_user("cleo", "adjudicator")  # bulk accept needs BULK_REVIEW_ROLE (adjudicator by default)
     for _ in range(55):
         make_problem(bucket="hard")
     make_problem(bucket="easy")

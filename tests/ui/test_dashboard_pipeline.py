@@ -42,6 +42,12 @@ def test_dashboard_without_calibration_or_selection(client, users, make_problem)
     response = client.get(reverse("curation:dashboard"))
     assert response.status_code == 200 and response.context["charts"]["calibration"]["curve"] == []
     assert b"every 1s" not in response.content
+    # Nothing runs, yet the cards and jobs keep polling (slowly): a job started elsewhere shows up.
+    assert b'id="stage-counts" hx-get="/dashboard/" hx-trigger="every 10s"' in response.content
+    assert b'hx-trigger="every 5s"' in response.content
+    cards = client.get(reverse("curation:dashboard"), headers={"HX-Request": "true", "HX-Target": "stage-counts"})
+    assert b"<html" not in cards.content and b'id="stage-counts"' in cards.content and b"Problems" in cards.content
+    assert "HX-Request" in cards["Vary"]
 
 
 def test_stage_buttons_come_from_the_stage_map_and_refuse_unknown_stages(client, users):

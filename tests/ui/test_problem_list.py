@@ -108,8 +108,11 @@ def test_saved_views_are_per_user(client, users, make_problem):
     assert response.status_code == 302 and response["Location"].endswith("?bucket=hard")
     view = SavedView.objects.get(user=users["viewer"], name="Hard ones")
     assert view.query == "bucket=hard"
-    # Saving under the same name replaces the query.
-    client.post(reverse("curation:saved_view_save"), {"name": "Hard ones", "query": "bucket=hard&platform=codeforces"})
+    # Saving under the same name is refused unless "replace" is ticked — never a silent overwrite.
+    refused = client.post(reverse("curation:saved_view_save"), {"name": "Hard ones", "query": "bucket=easy"}, follow=True)
+    assert "already have a view named" in refused.content.decode()
+    assert SavedView.objects.get(user=users["viewer"]).query == "bucket=hard"
+    client.post(reverse("curation:saved_view_save"), {"name": "Hard ones", "query": "bucket=hard&platform=codeforces", "overwrite": "on"})
     assert SavedView.objects.filter(user=users["viewer"]).count() == 1
     assert SavedView.objects.get(user=users["viewer"]).query == "bucket=hard&platform=codeforces"
     page = client.get(reverse("curation:problem_list"))
@@ -145,3 +148,29 @@ def test_problem_page_shows_everything_and_neutralises_scripts(viewer_client, ma
     assert 'class="nb">print' in html or '<span class="nb">sum' in html  # highlighted
     assert "needs a clever greedy" in html and "31%" in html and "medium" in html
     assert viewer_client.get(reverse("curation:problem_detail", args=[999999])).status_code == 404
+
+
+def test_saved_views_keep_the_sort(client, users, make_problem):
+    client.force_login(users["viewer"])
+    client.post(reverse("curation:saved_view_save"), {"name": "By score", "query": "bucket=hard", "ordering": "-weighted_score"})
+    assert SavedView.objects.get(name="By score").query == "bucket=hard&ordering=-weighted_score"
+    refused = client.post(reverse("curation:saved_view_save"), {"name": "Odd", "query": "", "ordering": "statement"}, follow=True)
+    assert "unknown sort" in refused.content.decode() and not SavedView.objects.filter(name="Odd").exists()
+
+
+def test_sort_headers_and_pager_drive_the_one_filter_form(viewer_client, make_problem):
+    for _ in range(55):
+        make_problem()
+    html = viewer_client.get(reverse("curation:problem_list"), {"bucket": "", "ordering": "-weighted_score"}).content.decode()
+    form = html.split('id="filter-form"')[1].split(">")[0]
+    assert 'hx-sync="this:replace"' in form
+    assert 'data-sort="weighted_score"' in html  # toggles the current descending sort
+    assert 'data-page="2"' in html and 'hx-get="?' not in html  # no second request path beside the form
+    assert '<input type="hidden" name="page" value="">' in html
+
+
+def test_sortable_headers_say_their_sort_state_and_counts_have_a_live_region(viewer_client, make_problem):
+    make_problem()
+    html = viewer_client.get(reverse("curation:problem_list"), {"ordering": "-weighted_score"}).content.decode()
+    assert 'aria-sort="descending"><a href' in html and 'aria-sort="none"><a href' in html
+    assert 'id="result-live" class="visually-hidden" role="status" aria-live="polite"' in html
