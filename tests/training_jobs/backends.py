@@ -95,7 +95,10 @@ class RayHead:
         # Its agents, too, may take longer than the 16 s the raylet waits for their port files.
         env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_raylet_start_wait_time_s": "120",
                "RAY_agent_register_timeout_ms": "300000", "RAY_py_gcs_connect_timeout_s": "120",
-               "RAY_gcs_rpc_server_connect_timeout_s": "120"}
+               "RAY_gcs_rpc_server_connect_timeout_s": "120",
+               # No idle workers started ahead of jobs, and patience with a slow node's health.
+               "RAY_enable_worker_prestart": "0", "RAY_prestart_worker_first_driver": "0",
+               "RAY_health_check_timeout_ms": "30000", "RAY_health_check_failure_threshold": "20"}
         # Ahead of the other work on the machine while it starts (root may raise priority), then
         # back to the default priority once it answers.
         prefix = ["nice", "-n", "-10"] if os.geteuid() == 0 else []
