@@ -36,14 +36,22 @@ class ApiTokenRateThrottle(_SettingsRateThrottle):
 
 
 class TokenCreateThrottle(_SettingsRateThrottle):
-    """Token creation (API and workspace): API_TOKEN_CREATE_RATE per user, or per address."""
+    """Token creation (API and workspace): API_TOKEN_CREATE_RATE per user (per address and
+    username for password logins)."""
 
     scope = "token-create"
     setting_name = "API_TOKEN_CREATE_RATE"
 
     def get_cache_key(self, request, view):
         user = getattr(request, "user", None)
-        ident = f"user-{user.pk}" if user is not None and user.is_authenticated else f"addr-{self.get_ident(request)}"
+        if user is not None and user.is_authenticated:
+            ident = f"user-{user.pk}"
+        else:
+            # Per address *and* username: behind a proxy every caller has the proxy's address, and
+            # one busy script must not use up everyone's allowance. Guessing is django-axes' job.
+            data = getattr(request, "data", None)
+            username = str(data.get("username", ""))[:150] if hasattr(data, "get") else ""
+            ident = f"addr-{self.get_ident(request)}-{username}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
 

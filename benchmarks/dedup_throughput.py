@@ -28,7 +28,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from curation.process.dedup import (  # noqa: E402
+from curation.process.minhash import (  # noqa: E402
     NearDupConfig,
     find_near_duplicates,
     tokenize,

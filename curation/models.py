@@ -7,6 +7,9 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from curation import vocabulary as vocab
+from curation.errors import ConflictError
+
 
 class RunStatus(models.TextChoices):
     PENDING = "pending", "Pending"
@@ -128,8 +131,8 @@ class ImportRun(RunRow):
 
 
 class IoFormat(models.TextChoices):
-    STDIN = "stdin", "stdin/stdout"
-    FUNCTIONAL = "functional", "function call"
+    STDIN = vocab.IO_STDIN, vocab.IO_FORMAT_LABELS[vocab.IO_STDIN]
+    FUNCTIONAL = vocab.IO_FUNCTIONAL, vocab.IO_FORMAT_LABELS[vocab.IO_FUNCTIONAL]
 
 
 class ProcessStatus(models.TextChoices):
@@ -163,7 +166,7 @@ class ReviewStatus(models.TextChoices):
     NEEDS_ADJUDICATION = "needs_adjudication", "Needs adjudication"
 
 
-DIMENSIONS = ("algorithmic_thinking", "implementation", "mathematics", "data_structures", "edge_cases")
+DIMENSIONS = vocab.DIMENSIONS
 
 
 class Problem(models.Model):
@@ -262,9 +265,9 @@ class ProblemRevision(models.Model):
 
 
 class TestKind(models.TextChoices):
-    SAMPLE = "sample", "Sample"
-    HIDDEN = "hidden", "Hidden"
-    GENERATED = "generated", "Generated"
+    SAMPLE = vocab.TEST_SAMPLE, "Sample"
+    HIDDEN = vocab.TEST_HIDDEN, "Hidden"
+    GENERATED = vocab.TEST_GENERATED, "Generated"
 
 
 class TestCase(models.Model):
@@ -321,12 +324,32 @@ class StageRun(RunRow):
     def __str__(self) -> str:
         return f"{self.stage} run #{self.pk} ({self.status})"
 
+    @property
+    def failed_count(self) -> int:
+        """Problems the run went on without: counts["failed"], or the sum over a process run's steps."""
+        counts = self.counts if isinstance(self.counts, dict) else {}
+        total = counts.get("failed", 0) if isinstance(counts.get("failed"), int) else 0
+        return total + sum(v.get("failed", 0) for v in counts.values() if isinstance(v, dict) and isinstance(v.get("failed"), int))
+
+
+class DuplicateMethod(models.TextChoices):
+    EXACT = "exact", "Exact (normalised text)"
+    NEAR = "near", "Near (MinHash, verified Jaccard)"
+
 
 class DuplicateCluster(models.Model):
-    method = models.CharField(max_length=16)  # exact | near
+    method = models.CharField(max_length=16, choices=DuplicateMethod.choices)
     canonical = models.ForeignKey(Problem, null=True, on_delete=models.SET_NULL, related_name="+")
     size = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
+
+
+class ContaminationMethod(models.TextChoices):
+    EXACT = "exact", "Exact duplicate"
+    NEAR = "near", "Near duplicate"
+    NGRAM = "ngram", "13-gram overlap"
+    ID = "id", "Same platform and id"
+    TITLE = "title", "Same title or slug"
 
 
 class MatchStatus(models.TextChoices):
@@ -338,7 +361,7 @@ class MatchStatus(models.TextChoices):
 class ContaminationMatch(models.Model):
     problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="contamination_matches")
     benchmark_problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="+")
-    method = models.CharField(max_length=24)  # exact | near | ngram | id | title
+    method = models.CharField(max_length=24, choices=ContaminationMethod.choices)
     score = models.FloatField(default=1.0)
     status = models.CharField(max_length=12, choices=MatchStatus.choices, default=MatchStatus.PENDING)
     created_at = models.DateTimeField(default=timezone.now)
@@ -429,11 +452,16 @@ class DifficultyRubric(models.Model):
         return f"rubric {self.version}"
 
 
+class PredictorKind(models.TextChoices):
+    LLM = "llm", "LLM endpoint"
+    FEATURES = "features", "Features model"
+
+
 class DifficultyModel(models.Model):
     """A trained offline predictor (the `features` model), stored as JSON coefficients — no pickle."""
 
     version = models.CharField(max_length=64, unique=True)
-    kind = models.CharField(max_length=16, default="features")
+    kind = models.CharField(max_length=16, choices=PredictorKind.choices, default=PredictorKind.FEATURES)
     params = models.JSONField()
     cv_accuracy = models.FloatField(null=True, blank=True)
     cv_accuracy_std = models.FloatField(null=True, blank=True)
@@ -458,7 +486,7 @@ class Prediction(models.Model):
     problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="predictions")
     rubric = models.ForeignKey(DifficultyRubric, on_delete=models.PROTECT, related_name="predictions")
     stage_run = models.ForeignKey(StageRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    predictor = models.CharField(max_length=16)  # llm | features
+    predictor = models.CharField(max_length=16, choices=PredictorKind.choices)
     model = models.CharField(max_length=200)
     prompt_version = models.CharField(max_length=32, blank=True)
     content_hash = models.CharField(max_length=64)
@@ -481,13 +509,18 @@ class Prediction(models.Model):
         indexes = [models.Index(fields=["content_hash", "model", "prompt_version"])]
 
 
+class PassRateOrigin(models.TextChoices):
+    MEASURED = "measured", "Measured here"
+    IMPORTED = "imported", "Imported graded results"
+
+
 class PassRateMeasurement(models.Model):
     problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="pass_rates")
     stage_run = models.ForeignKey(StageRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     model = models.CharField(max_length=200)
     samples = models.PositiveIntegerField()
     passes = models.PositiveIntegerField()
-    origin = models.CharField(max_length=16, default="measured")  # measured | imported
+    origin = models.CharField(max_length=16, choices=PassRateOrigin.choices, default=PassRateOrigin.MEASURED)
     created_at = models.DateTimeField(default=timezone.now)
 
     @property
@@ -495,10 +528,15 @@ class PassRateMeasurement(models.Model):
         return self.passes / self.samples if self.samples else 0.0
 
 
+class CalibrationMethod(models.TextChoices):
+    ISOTONIC = "isotonic", "Isotonic"
+    LOGISTIC = "logistic", "Logistic"
+
+
 class Calibration(models.Model):
     version = models.CharField(max_length=32, unique=True)
     rubric = models.ForeignKey(DifficultyRubric, on_delete=models.PROTECT, related_name="calibrations")
-    method = models.CharField(max_length=16, default="isotonic")
+    method = models.CharField(max_length=16, choices=CalibrationMethod.choices, default=CalibrationMethod.ISOTONIC)
     fitted = models.JSONField(default=dict)
     weights = models.JSONField(default=dict)
     bucket_bounds = models.JSONField(default=dict)
@@ -507,6 +545,12 @@ class Calibration(models.Model):
     n_points = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
+    # Saved from the calibration workbench: a curator's name for the version, the evidence set the
+    # fit used (origins, human switch, rows), every metric the page showed, and who saved it.
+    label = models.CharField(max_length=200, blank=True)
+    evidence = models.JSONField(default=dict, blank=True)
+    metrics = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
 
 class Selection(models.Model):
@@ -517,6 +561,11 @@ class Selection(models.Model):
     problems = models.ManyToManyField(Problem, related_name="selections", blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+    # Workbench selections are versioned (1, 2, ...); the current one is what the next preview
+    # compares against (problems entering and leaving).
+    version = models.PositiveIntegerField(null=True, blank=True)
+    is_current = models.BooleanField(default=False)
+    stage_run = models.ForeignKey(StageRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     def __str__(self) -> str:
         return self.name
@@ -525,10 +574,15 @@ class Selection(models.Model):
 # --- Review -----------------------------------------------------------------------------
 
 
+class ReviewDecision(models.TextChoices):
+    ACCEPT = "accept", "Accept"
+    REJECT = "reject", "Reject"
+
+
 class Review(models.Model):
     problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="reviews")
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews")
-    decision = models.CharField(max_length=12)  # accept | reject
+    decision = models.CharField(max_length=12, choices=ReviewDecision.choices)
     reason = models.TextField(blank=True)
     adjusted_scores = models.JSONField(default=dict, blank=True)
     comment = models.TextField(blank=True)
@@ -572,7 +626,7 @@ class SavedView(models.Model):
 # --- Snapshots, exports, webhooks ----------------------------------------------------------
 
 
-class ImmutableError(Exception):
+class ImmutableError(ConflictError):
     """A snapshot, once made, never changes."""
 
 
@@ -628,9 +682,16 @@ class SnapshotItem(models.Model):
         raise ImmutableError(f"snapshot item {self.pk} is immutable")
 
 
+def export_format_choices() -> list[tuple[str, str]]:
+    """The registered writers (curation.exports): a new writer is a new choice, no migration."""
+    from curation.exports import EXPORT_FORMATS
+
+    return [(name, name) for name in EXPORT_FORMATS]
+
+
 class Export(RunRow):
     snapshot = models.ForeignKey(DatasetSnapshot, on_delete=models.PROTECT, related_name="exports")
-    format = models.CharField(max_length=24)  # canonical-jsonl | parquet | verl | trl | livecodebench
+    format = models.CharField(max_length=24, choices=export_format_choices)
     options = models.JSONField(default=dict, blank=True)
     file = models.CharField(max_length=500, blank=True, help_text="path under MEDIA_ROOT")
     size_bytes = models.PositiveBigIntegerField(default=0)
@@ -651,12 +712,18 @@ class Webhook(models.Model):
         return self.url
 
 
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+
+
 class WebhookDelivery(models.Model):
     webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
     event = models.CharField(max_length=64)
     message_id = models.CharField(max_length=64)
     payload = models.JSONField()
-    status = models.CharField(max_length=12, default="pending")  # pending | delivered | failed
+    status = models.CharField(max_length=12, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     response_body = models.TextField(blank=True)

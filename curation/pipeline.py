@@ -16,6 +16,8 @@ from typing import Callable
 
 from django.utils.module_loading import import_string
 
+from curation.errors import DomainError
+
 QUEUES = ("default", "llm", "sandbox", "jobs")
 STAGE_RUN = "stage_run"  # a StageRun row, started through services.stages
 OWN_ROW = "own_row"  # its own row and start service (ImportRun, DatasetSnapshot, Export)
@@ -51,18 +53,23 @@ STAGES: tuple[Stage, ...] = (
     # candidate only if it passes the mutation test in the sandbox, hence the sandbox queue.
     Stage("checkers", "Checkers", "curation.services.checkers.checkers_execute", "curation.stage.checkers",
           "sandbox", "synthesize_checkers", ("verify",), on_pipeline_page=False),
-    Stage("train_features", "Train features model", "curation.services.difficulty.train_features_execute",
+    Stage("train_features", "Train features model", "curation.services.prediction.train_features_execute",
           "curation.stage.train_features", "default", "train_difficulty_model", ("collect",)),
-    Stage("predict", "Predict", "curation.services.difficulty.predict_execute", "curation.stage.predict",
+    Stage("predict", "Predict", "curation.services.prediction.predict_execute", "curation.stage.predict",
           "llm", "predict_difficulty", ("process",), on_pipeline_page=True),
     # Measuring samples the model and judges its answers in the same task: it runs on the sandbox
     # queue, because only the sandbox worker is set up for bubblewrap (the llm worker is not).
-    Stage("measure", "Measure", "curation.services.difficulty.measure_execute", "curation.stage.measure",
+    Stage("measure", "Measure", "curation.services.pass_rates.measure_execute", "curation.stage.measure",
           "sandbox", "measure_pass_rates", ("verify",), on_pipeline_page=True),
-    Stage("calibrate", "Calibrate", "curation.services.difficulty.calibrate_execute", "curation.stage.calibrate",
+    Stage("calibrate", "Calibrate", "curation.services.calibration.calibrate_execute", "curation.stage.calibrate",
           "default", "calibrate_difficulty", ("predict", "measure"), on_pipeline_page=True),
-    Stage("select", "Select", "curation.services.difficulty.select_execute", "curation.stage.select",
+    Stage("select", "Select", "curation.services.selection.select_execute", "curation.stage.select",
           "default", "select_problems", ("calibrate",), on_pipeline_page=True),
+    # Workbench jobs (the calibration and selection pages start them; no command of their own).
+    Stage("calibration_activate", "Activate calibration", "curation.services.calibration_versions.calibration_activate_execute",
+          "curation.stage.calibration_activate", "default", "", ("calibrate",)),
+    Stage("selection_apply", "Apply selection", "curation.services.selection_versions.selection_apply_execute",
+          "curation.stage.selection_apply", "default", "", ("calibrate",)),
     Stage("snapshot", "Snapshot", "curation.services.snapshots.snapshot_create", None, None,
           "create_snapshot", ("select",), kind=OWN_ROW),
     Stage("export", "Export", "curation.services.exports.export_execute",
@@ -84,7 +91,7 @@ TASK_QUEUES: dict[str, str] = {
 _resolved: dict[str, Callable] = {}
 
 
-class UnknownStageError(ValueError):
+class UnknownStageError(DomainError):
     pass
 
 

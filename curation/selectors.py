@@ -440,3 +440,9 @@ def calibration_points(limit: int = 2000) -> dict:
 def has_filters(params: QueryDict) -> bool:
     return bool(filter_query_string(params))
 
+
+def problem_checker_candidates(problem, limit: int = 20):
+    """Checker candidates of a problem, newest first (approved one included)."""
+    from curation.models import CheckerCandidate
+
+    return list(CheckerCandidate.objects.filter(problem=problem).select_related("created_by", "decided_by")[:limit])

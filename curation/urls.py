@@ -1,6 +1,6 @@
 from django.urls import path
 
-from curation import views
+from curation import views, views_problem, workbench_views
 
 app_name = "curation"
 
@@ -24,4 +24,16 @@ urlpatterns = [
     path("pipeline/", views.pipeline, name="pipeline"),
     path("pipeline/import/", views.pipeline_import, name="pipeline_import"),
     path("pipeline/stage/", views.pipeline_stage, name="pipeline_stage"),
+    path("problems/<int:problem_id>/statement/", views_problem.problem_statement, name="problem_statement"),
+    path("problems/<int:problem_id>/checkers/synthesize/", views_problem.checker_synthesize, name="checker_synthesize"),
+    path("problems/<int:problem_id>/checkers/save/", views_problem.checker_save, name="checker_save"),
+    path("checkers/<int:candidate_id>/edit/", views_problem.checker_edit, name="checker_edit"),
+    path("checkers/<int:candidate_id>/approve/", views_problem.checker_approve, name="checker_approve"),
+    path("calibration/", workbench_views.calibration_workbench, name="calibration"),
+    path("calibration/save/", workbench_views.calibration_save, name="calibration_save"),
+    path("calibration/diff/", workbench_views.calibration_diff, name="calibration_diff"),
+    path("calibration/<int:calibration_id>/activate/", workbench_views.calibration_activate, name="calibration_activate"),
+    path("selection/", workbench_views.selection_page, name="selection"),
+    path("selection/apply/", workbench_views.selection_apply, name="selection_apply"),
+    path("selection/<int:selection_id>/snapshot/", workbench_views.selection_snapshot, name="selection_snapshot"),
 ]

@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.text import get_valid_filename
 from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from curation import selectors
 from curation.forms import BulkActionForm, ReviewForm, SavedViewForm, StageStartForm, UploadForm
@@ -27,9 +28,15 @@ from curation.services import review as review_services
 from curation.services import saved_views as saved_view_services
 from curation.services.markdown_render import code_highlight, markdown_to_safe_html
 from curation.templatetags.partials import partial_render
+from curation.views_problem import problem_page_extras
 
 LIST_TEMPLATE = "curation/problem_list.html"
 SKIP_SESSION_KEY = "review_skipped"
+
+
+# A view that answers the same URL with a whole page or, for htmx, a partial: caches must key on
+# HX-Request, or a cached partial is served as the page (and back-button restores break).
+partial_varies = vary_on_headers("HX-Request")
 
 
 def _is_partial(request, target: str) -> bool:
@@ -46,6 +53,7 @@ def _roles(user) -> dict:
 
 @require_GET
 @role_required("viewer")
+@partial_varies
 def problem_list(request):
     fs = selectors.problem_filter(request.GET)
     qs = selectors.problem_list(filterset=fs)
@@ -130,6 +138,7 @@ def problem_detail(request, problem_id: int):
         "roles": _roles(request.user),
         "reviewable": problem.review_status in (ReviewStatus.UNREVIEWED, ReviewStatus.IN_REVIEW),
         "adjudicable": problem.review_status == ReviewStatus.NEEDS_ADJUDICATION,
+        **problem_page_extras(request, problem),  # statement toggle, checkers (views_problem.py)
     }
     return render(request, "curation/problem_detail.html", context)
 
@@ -346,6 +355,7 @@ def bulk_action(request):
 
 @require_GET
 @role_required("viewer")
+@partial_varies
 def stage_run_detail(request, run_id: int):
     try:
         run = selectors.stage_run_get(run_id)
@@ -359,6 +369,7 @@ def stage_run_detail(request, run_id: int):
 
 @require_GET
 @role_required("viewer")
+@partial_varies
 def import_run_detail(request, run_id: int):
     try:
         run = selectors.import_run_get(run_id)
@@ -375,6 +386,7 @@ def import_run_detail(request, run_id: int):
 
 @require_GET
 @role_required("viewer")
+@partial_varies
 def dashboard(request):
     jobs = selectors.jobs_recent()
     if _is_partial(request, "jobs"):

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "curation",
     "training_jobs",
     "accounts",
+    "evaluations",
 ]
 
 MIDDLEWARE = [

@@ -7,8 +7,10 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/", include("accounts.urls")),
+    path("api/v1/", include("evaluations.api_urls")),
     path("api/v1/", include("curation.api.urls")),
     path("training/", include("training_jobs.urls")),
+    path("evaluations/", include("evaluations.urls")),
     path("", include("curation.urls")),
 ]
 

@@ -181,3 +181,19 @@ def test_sandbox_worker_refuses_to_start_without_its_interpreter(tmp_path):
     assert result.returncode != 0
     assert "cannot judge: python not found at " + str(tmp_path / "no-python3") in result.stderr + result.stdout
     assert "JUDGE_PYTHON" in result.stderr + result.stdout
+
+
+def test_readme_deployment_section_matches_the_compose_file(compose_config):
+    readme = (REPO_ROOT / "README.md").read_text()
+    assert "## Deployment" in readme
+    section = readme.split("## Deployment", 1)[1].split("\n## ", 1)[0]
+    for name in compose_config["services"]:
+        if name not in ("postgres", "redis"):
+            assert f"`{name}`" in section, f"README's deployment section does not name service {name}"
+    required = set(re.findall(r"\$\{(\w+):\?", (REPO_ROOT / "docker-compose.yml").read_text()))
+    assert required == {"SECRET_KEY", "POSTGRES_PASSWORD", "REDIS_PASSWORD"}
+    for var in required:
+        assert f"{var}=" in section and f"`{var}`" in section
+    volume = next(iter({v.split(":")[0] for v in compose_config["services"]["web"]["volumes"] if isinstance(v, str)}))
+    assert f"`{volume}`" in section and "/healthz/" in section and "inspect ping" in section
+    assert "createsuperuser" in section  # how to create the first admin

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from curation.models import ImmutableError
+from curation.errors import DomainError
 
 
 class Conflict(exceptions.APIException):
@@ -47,8 +47,14 @@ def _first_message(data, prefix: str = "") -> str:
 def api_exception_handler(exc, context) -> Response | None:
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
-    elif isinstance(exc, ImmutableError):
-        exc = Conflict(str(exc))
+    elif isinstance(exc, DomainError):
+        # Every service error, mapped here once: 409 for conflicts, else 400 naming the field.
+        if exc.http_status == status.HTTP_409_CONFLICT:
+            exc = Conflict(str(exc))
+        elif exc.field:
+            exc = field_error(exc.field, exc.message)
+        else:
+            exc = exceptions.ValidationError({"non_field_errors": [str(exc)]})
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

@@ -105,7 +105,7 @@ class ProblemPatchSerializer(serializers.Serializer):
 class TestCaseSerializer(serializers.ModelSerializer):
     class Meta:
         model = m.TestCase
-        fields = ("id", "problem", "ordinal", "kind", "is_training", "size_bytes", "input", "output", "flags")
+        fields = ("id", "problem", "ordinal", "kind", "group", "is_training", "size_bytes", "input", "output", "flags")
         read_only_fields = fields
 
 

@@ -7,28 +7,21 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import F
 
-from curation.models import DIMENSIONS, DifficultyRubric, Problem
+from curation.errors import ConflictError
+from curation.models import DIMENSIONS, Problem
 from curation.services.audit import audit_event_record
+from curation.services.rubrics import scores_weighted
 
 
-class ProblemVersionConflict(Exception):
+class ProblemVersionConflict(ConflictError):
     def __init__(self, current_version: int):
-        super().__init__(f"the problem changed (version {current_version}); reload and try again")
+        super().__init__(f"the problem changed (version {current_version}); reload and try again", field="version")
         self.current_version = current_version
 
 
 def _weighted(values: dict) -> float | None:
-    scores = {dim: values.get(f"score_{dim}") for dim in DIMENSIONS}
-    if any(v is None for v in scores.values()):
-        return None
-    rubric = DifficultyRubric.objects.filter(is_active=True).order_by("-created_at").first()
-    weights = rubric.weights if rubric and rubric.weights else None
-    if not weights:
-        from curation.difficulty.rubric import DEFAULT_RUBRIC
-
-        weights = dict(DEFAULT_RUBRIC.weights)
-    total = sum(float(weights.get(dim, 0)) for dim in DIMENSIONS) or 1.0
-    return round(sum(scores[dim] * float(weights.get(dim, 0)) for dim in DIMENSIONS) / total, 4)
+    score = scores_weighted({dim: values.get(f"score_{dim}") for dim in DIMENSIONS})
+    return None if score is None else round(score, 4)
 
 
 def problem_labels_update(*, problem_id: int, user, version: int, changes: dict) -> Problem:

@@ -1,3 +1,4 @@
+from csp.decorators import csp_update
 from django.urls import path, re_path
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -5,7 +6,7 @@ from rest_framework.routers import SimpleRouter
 
 from training_jobs import api as training_api
 
-from . import views
+from . import views, workbench
 from .exceptions import api_not_found
 
 
@@ -30,12 +31,20 @@ router.register("webhooks", views.WebhookViewSet, basename="api-webhook")
 router.register("webhook-deliveries", views.WebhookDeliveryViewSet, basename="api-webhook-delivery")
 router.register("training-runs", training_api.TrainingRunViewSet, basename="api-training-run")
 router.register("compute-targets", training_api.ComputeTargetViewSet, basename="api-compute-target")
+router.register("calibrations", workbench.CalibrationViewSet, basename="api-calibration")
 
 urlpatterns = [
     path("schema/", ApiSchemaView.as_view(), name="api-schema"),
     # The split view serves its start-up code as a separate script: no inline <script> (CSP).
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # Swagger UI (vendored by drf-spectacular-sidecar) injects one <style> element at run time:
+    # on this page only, inline style elements are allowed; scripts stay 'self'.
+    path(
+        "docs/",
+        csp_update({"style-src-elem": ["'self'", "'unsafe-inline'"]})(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),
+        name="api-docs",
+    ),
     path("auth/token/", views.AuthTokenView.as_view(), name="api-auth-token"),
+    path("selection-previews/", workbench.SelectionPreviewView.as_view(), name="api-selection-preview"),
     *router.urls,
     # Anything else under /api/v1/ is a JSON 404, not Django's HTML page.
     re_path(r"^(?P<path>[\s\S]*)$", api_not_found),

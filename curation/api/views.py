@@ -32,7 +32,7 @@ from .exceptions import Conflict, JsonErrorsMixin, field_error
 from .pagination import ApiCursorPagination, AscendingIdPagination, OrdinalPagination
 from .permissions import RolePermission
 from .schema import ApiAutoSchema, ErrorSerializer
-from .services import ProblemVersionConflict, problem_labels_update
+from .services import problem_labels_update
 
 ID_REGEX = r"[0-9]{1,18}"
 
@@ -147,10 +147,7 @@ class ProblemViewSet(ApiViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
         data.is_valid(raise_exception=True)
         changes = dict(data.validated_data)
         version = changes.pop("version")
-        try:
-            problem_labels_update(problem_id=problem.pk, user=request.user, version=version, changes=changes)
-        except ProblemVersionConflict as exc:
-            raise Conflict(f"version: {exc}") from None
+        problem_labels_update(problem_id=problem.pk, user=request.user, version=version, changes=changes)
         return Response(s.ProblemDetailSerializer(self.get_queryset().get(pk=problem.pk)).data)
 
 
@@ -202,10 +199,7 @@ class SelectionViewSet(ApiViewMixin, mixins.ListModelMixin, mixins.RetrieveModel
     def create(self, request, *args, **kwargs):
         data = s.SelectionCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            selection = snapshot_services.selection_create(user=request.user, **data.validated_data)
-        except snapshot_services.SnapshotCriteriaError as exc:
-            raise field_error(exc.field, exc.message) from None
+        selection = snapshot_services.selection_create(user=request.user, **data.validated_data)
         return Response(s.SelectionSerializer(self.get_queryset().get(pk=selection.pk)).data, status=status.HTTP_201_CREATED)
 
 
@@ -222,13 +216,10 @@ class SnapshotViewSet(ApiViewMixin, mixins.ListModelMixin, mixins.RetrieveModelM
         decontamination = v.get("decontamination")
         if decontamination and decontamination.get("cutoff_date"):
             decontamination = {**decontamination, "cutoff_date": decontamination["cutoff_date"].isoformat()}
-        try:
-            snapshot = snapshot_services.snapshot_create(
-                name=v["name"], user=request.user, selection=v.get("selection"), filters=v.get("filters"),
-                decontamination=decontamination,
-            )
-        except snapshot_services.SnapshotCriteriaError as exc:
-            raise field_error(exc.field, exc.message) from None
+        snapshot = snapshot_services.snapshot_create(
+            name=v["name"], user=request.user, selection=v.get("selection"), filters=v.get("filters"),
+            decontamination=decontamination,
+        )
         return Response(s.DatasetSnapshotSerializer(snapshot).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=s.SnapshotItemSerializer(many=True))
@@ -335,20 +326,14 @@ class WebhookViewSet(ApiViewMixin, viewsets.ModelViewSet):
     def create(self, request, *args, **kwargs):
         data = s.WebhookInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            hook = webhook_services.webhook_create(user=request.user, **data.validated_data)
-        except webhook_services.WebhookInputError as exc:
-            raise field_error(exc.field, exc.message) from None
+        hook = webhook_services.webhook_create(user=request.user, **data.validated_data)
         return Response(s.WebhookSerializer(hook).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
         hook = self.get_object()
         data = s.WebhookInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        try:
-            hook = webhook_services.webhook_update(webhook=hook, user=request.user, **data.validated_data)
-        except webhook_services.WebhookInputError as exc:
-            raise field_error(exc.field, exc.message) from None
+        hook = webhook_services.webhook_update(webhook=hook, user=request.user, **data.validated_data)
         return Response(s.WebhookSerializer(hook).data)
 
     def destroy(self, request, *args, **kwargs):

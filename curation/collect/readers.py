@@ -306,6 +306,9 @@ class RowImporter(Importer):
             if not files:
                 yield RecordError(str(path), "folder", "", f"no data files ({', '.join(ROW_SUFFIXES)}) found")
             for f in files:
+                if f.is_symlink():  # a folder's files are read as they are, never through a link
+                    yield RecordError(str(f), "file", "", "symbolic link; refused (links may point anywhere)")
+                    continue
                 yield from self.iter_file(f)
             return
         yield from self.iter_file(path)

@@ -9,22 +9,18 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-SCORE_MIN = 1
-SCORE_MAX = 10
-
-ALGORITHMIC_THINKING = "algorithmic_thinking"
-IMPLEMENTATION = "implementation"
-MATHEMATICS = "mathematics"
-DATA_STRUCTURES = "data_structures"
-EDGE_CASES = "edge_cases"
-
-DIMENSION_KEYS: tuple[str, ...] = (
+# The dimension names are the project's vocabulary (models and exports use the same ones).
+from curation.vocabulary import (
     ALGORITHMIC_THINKING,
-    IMPLEMENTATION,
-    MATHEMATICS,
     DATA_STRUCTURES,
     EDGE_CASES,
+    IMPLEMENTATION,
+    MATHEMATICS,
 )
+from curation.vocabulary import DIMENSIONS as DIMENSION_KEYS
+
+SCORE_MIN = 1
+SCORE_MAX = 10
 
 
 class RubricError(ValueError):
@@ -179,4 +175,11 @@ def weighted_score(scores: Mapping[str, float], rubric: Rubric = DEFAULT_RUBRIC)
     missing = [k for k in rubric.keys if k not in scores]
     if missing:
         raise RubricError(f"missing dimension scores: {missing}")
-    return float(sum(rubric.weights[k] * float(scores[k]) for k in rubric.keys))
+    return weighted_mean(scores, rubric.weights)
+
+
+def weighted_mean(scores: Mapping[str, float], weights: Mapping[str, float]) -> float:
+    """The one formula: sum of weight x score over the weights' total (1 for a valid rubric;
+    a stored rubric whose weights drifted from 1 still gives a score on the 1..10 scale)."""
+    total = sum(float(w) for w in weights.values()) or 1.0
+    return float(sum(float(w) * float(scores[k]) for k, w in weights.items()) / total)

@@ -17,7 +17,8 @@ from .base import (
     split_assign,
     tests_ground_truth,
 )
-from .jsonl import CanonicalJsonlWriter, LiveCodeBenchWriter, item_to_canonical
+from .jsonl import CanonicalJsonlWriter, item_to_canonical
+from .livecodebench import LiveCodeBenchWriter
 from .parquet import SnapshotParquetWriter, TrlWriter, VerlWriter
 
 WRITERS: dict[str, type[Writer]] = {

@@ -11,8 +11,10 @@ import hashlib
 import json
 from typing import IO, Any
 
+from curation.errors import FieldError
 from curation.judge.spec import JudgeSpec
 from curation.llm.prompts import problem_instruction
+from curation.vocabulary import IO_FUNCTIONAL
 
 SPLIT_TRAIN = "train"
 SPLIT_VALIDATION = "validation"
@@ -21,13 +23,8 @@ DEFAULT_BATCH_SIZE = 500
 MAX_BATCH_SIZE = 10_000
 
 
-class ExportOptionsError(ValueError):
+class ExportOptionsError(FieldError):
     """Bad export options; `field` names the offending option."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 def options_normalize(options: dict[str, Any] | None, *, extra_keys: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -109,7 +106,7 @@ def tests_ground_truth(item: dict[str, Any]) -> str:
         "inputs": [t["input"] for t in tests],
         "outputs": [t["output"] for t in tests],
     }
-    if item.get("io_format") == "functional" and item.get("function_name"):
+    if item.get("io_format") == IO_FUNCTIONAL and item.get("function_name"):
         payload["fn_name"] = item["function_name"]
     judge = JudgeSpec.from_item(item).to_dict()
     del judge["tests"]  # already there as inputs/outputs

@@ -1,8 +1,7 @@
-"""JSON Lines writers: our canonical schema (round-trips through the `canonical-jsonl` importer)
-and LiveCodeBench's code_generation_lite rows."""
+"""JSON Lines writer of our canonical schema (round-trips through the `canonical-jsonl` importer).
+LiveCodeBench's rows are written by `livecodebench.py`."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from curation.collect.canonical_jsonl import canonical_json_line
@@ -57,41 +56,3 @@ class CanonicalJsonlWriter(JsonlWriter):
         if lines:
             self.fp.write(("\n".join(lines) + "\n").encode("utf-8"))
         self.rows += len(lines)
-
-
-def _lcb_date(value: str | None) -> str:
-    return f"{value[:10]}T00:00:00" if value else ""
-
-
-class LiveCodeBenchWriter(JsonlWriter):
-    """code_generation_lite rows. `private_test_cases` is plain JSON (LiveCodeBench's loader tries
-    json.loads before its pickle fallback), never a pickle. Extra facts go in `metadata`, because
-    LiveCodeBench builds its problem class from exactly these eleven keys."""
-
-    name = "livecodebench"
-
-    def row(self, item: dict[str, Any]) -> dict[str, Any]:
-        functional = item.get("io_format") == "functional"
-        testtype = "functional" if functional else "stdin"
-        public, private = [], []
-        for t in item.get("tests") or []:
-            case = {"input": t["input"], "output": t["output"], "testtype": testtype}
-            (public if t.get("kind") == "sample" else private).append(case)
-        metadata: dict[str, Any] = {}
-        if functional and item.get("function_name"):
-            metadata["func_name"] = item["function_name"]
-        metadata["problem_key"] = item["problem_key"]
-        metadata["split"] = item.get("split", "train")
-        return {
-            "question_title": item["title"],
-            "question_content": item["statement"],
-            "platform": item.get("platform") or item.get("source") or "",
-            "question_id": item["external_id"],
-            "contest_id": item.get("contest_id") or "",
-            "contest_date": _lcb_date(item.get("contest_date")),
-            "starter_code": item.get("starter_code") or "",
-            "difficulty": item.get("bucket") or item.get("difficulty_label") or "",
-            "public_test_cases": json.dumps(public, ensure_ascii=False),
-            "private_test_cases": json.dumps(private, ensure_ascii=False),
-            "metadata": json.dumps(metadata, ensure_ascii=False, sort_keys=True),
-        }

@@ -14,10 +14,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from curation.judge.spec import JudgeSpec
+from curation.vocabulary import DIMENSIONS  # the rubric's dimensions, one source
 
 from .base import Writer, prompt_text, tests_ground_truth
-
-DIMENSIONS = ("algorithmic_thinking", "implementation", "mathematics", "data_structures", "edge_cases")
 
 SCORES = pa.struct([(dim, pa.float64()) for dim in DIMENSIONS])
 MESSAGES = pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))

@@ -129,10 +129,9 @@ def _canon(v):
     if isinstance(v, (list, tuple)):
         return [_canon(x) for x in v]
     if isinstance(v, (set, frozenset)):
-        import json
-        from .driver import encode_value
-        return [_canon(x) for x in sorted(v, key=lambda x: json.dumps(encode_value(x),
-                                                                       sort_keys=True))]
+        # the order the sandbox's reporter gives a returned set (driver.value_json)
+        from .driver import value_json
+        return [_canon(x) for x in sorted(v, key=lambda x: value_json(x, canon=True))]
     if isinstance(v, dict):
         return {str(k): _canon(x) for k, x in v.items()}
     return v

@@ -1,30 +1,52 @@
 #!/usr/bin/env python3
-"""Pre-forked test driver: runs INSIDE the sandbox with the system Python (stdlib only).
+"""The judge's side inside the sandbox (system Python, stdlib only; python3-seccomp if present).
 
-It is started once per (solution, batch of tests).  For every test it forks a fresh
-child, applies the per-test rlimits in the child, runs the solution (``exec`` of a
-binary/interpreter, or -- for Python -- the pre-compiled code object directly in the
-forked child, which skips interpreter start-up), enforces the wall-clock limit and the
-output cap, measures CPU time and peak RSS with ``wait4`` and reports one JSON line per
-test on the result channel (its original stdout).  Every test runs in a freshly forked
-child of a pristine driver, so no state leaks between tests; after each test every other
-process of the sandbox is killed (``kill(-1)`` inside the PID namespace) and the scratch
-directory is wiped.
+Process tree of one warm sandbox (bubblewrap, its own user/pid/net/ipc/uts namespaces)::
 
-The host never executes anything this process says: it only parses JSON.
+    supervisor   pid 1 of the sandbox (``bwrap --as-pid-1``), non-dumpable; reads jobs from
+      |          the host on fd IN_FD, writes frames to the host on fd OUT_FD
+      +- J       per solution, cloned into new mount, pid and ipc namespaces: pid 1 of its own
+          |      pid namespace, fresh tmpfs /box /judge /tmp /dev/shm, non-dumpable, /proc
+          |      mounted read-only with hidepid=2 (J is invisible to the solution); the only
+          |      process of the solution that holds the host channel; never runs its code.
+          +- C   per test: caps dropped, no_new_privs, seccomp, rlimits -> exec / run code
+          +- L   functional mode: loads the solution's module once (locked down like C);
+          +- T   per test a clone of L with CLONE_PARENT (so J waits for it and measures it)
 
-This module is also imported by the host (``curation.judge.functional``) for the
-argument parser and value encoder, so importing it must have no side effects.
+Signals from inside a pid namespace cannot kill its init (J) nor reach the supervisor; the
+solution's processes have no capabilities and a seccomp filter (no ptrace, pidfd_getfd,
+process_vm_*, io_uring, bpf, keyctl, mount, namespaces), and no descriptor of the channel
+(every descriptor above 2 is closed before its code runs).  J measures CPU time and peak
+memory with wait4 on every process of the test (orphans are re-parented to J); the host adds
+the cgroup's figures and its own watchdog.
+
+Without namespaces (``plain`` mode, rlimits-only, or a one-shot run) the same code runs J
+directly on the host under a leased uid.
+
+Wire format, both directions: frames ``type (1 byte) + length (4 bytes, big endian) + payload``.
+host -> sandbox: H job header (JSON), F file (name NUL data), G go, T test (JSON NUL stdin), E end
+of job, Q quit.  sandbox -> host: J event (JSON), O stdout chunk, R stderr chunk, V functional
+return value (JSON, produced by the solution's process and validated by the host), B fetched
+file chunk.  The host parses JSON only and validates every frame; nothing here is executed
+there.
+
+This module is also imported by the host (argument parser, value encoder, frame constants), so
+importing it must have no side effects.
 """
 import json
 import os
 import select
 import signal
+import struct
 import sys
 import time
 
-RESULT_FD = 200          # the driver's private copy of its result channel
-FUNC_RESULT_FD = 3       # in functional mode the child reports its return value here
+IN_FD = 201              # supervisor/J: the host's job stream
+OUT_FD = 200             # supervisor/J: frames to the host
+FUNC_RESULT_FD = 3       # functional mode: the solution's process writes its return value here
+FRAME_HEAD = struct.Struct("!cI")
+CHUNK = 1 << 16
+MAX_CONTROL = 1 << 16    # largest J frame (event JSON)
 
 CHILD_ENV_DEFAULT = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
@@ -36,13 +58,31 @@ CHILD_ENV_DEFAULT = {
     "PYTHONIOENCODING": "utf-8",
 }
 
-# Modules imported once in the driver so that forked children find them in sys.modules.
+# Modules imported once in the supervisor so that forked children find them in sys.modules.
 PREIMPORT = (
     "io", "math", "cmath", "random", "re", "string", "collections", "heapq", "bisect",
     "itertools", "functools", "operator", "typing", "fractions", "decimal", "array",
     "copy", "datetime", "statistics", "traceback", "threading", "queue", "dataclasses",
-    "enum", "numbers",
+    "enum", "numbers", "inspect", "ast", "ctypes", "resource", "shutil",
 )
+
+# System calls the solution never needs and that could reach outside its process tree.
+SECCOMP_DENY = (
+    "ptrace", "process_vm_readv", "process_vm_writev", "pidfd_getfd", "io_uring_setup",
+    "io_uring_enter", "io_uring_register", "bpf", "keyctl", "add_key", "request_key",
+    "mount", "umount2", "pivot_root", "chroot", "unshare", "setns", "kexec_load",
+    "kexec_file_load", "init_module", "finit_module", "delete_module", "perf_event_open",
+    "userfaultfd", "open_by_handle_at", "name_to_handle_at", "swapon", "swapoff", "reboot",
+    "syslog", "acct", "quotactl", "mount_setattr", "fsopen", "fsconfig", "fsmount", "fspick",
+    "open_tree", "move_mount", "lookup_dcookie", "iopl", "ioperm", "settimeofday",
+    "clock_settime", "clock_adjtime", "adjtimex", "vhangup", "fanotify_init",
+)
+CLONE_NEW_FLAGS = (0x10000000, 0x00020000, 0x20000000, 0x40000000, 0x08000000, 0x04000000,
+                   0x02000000, 0x00000080)   # user, mount, pid, net, ipc, uts, cgroup, time
+
+
+def encode_frame(kind, payload=b""):
+    return FRAME_HEAD.pack(kind, len(payload)) + payload
 
 
 # ----------------------------------------------------------------------------------
@@ -194,16 +234,369 @@ def encode_value(v, _depth=0):
 
 
 # ----------------------------------------------------------------------------------
-# Child side
+# The functional-mode reporter: return value -> JSON text, with every reference taken when
+# this module is loaded (before any solution code runs in the process).  A solution that
+# replaces json.dumps, builtins, this module's globals or the standard library afterwards
+# cannot change what this closure calls; what reaches the host is validated there anyway.
 # ----------------------------------------------------------------------------------
-def _set_rlimits(lim):
+def _make_reporter():
+    import numbers as _numbers
+    _type, _isinstance, _getattr, _len, _str, _sorted = type, isinstance, getattr, len, str, sorted
+    _int, _float, _repr, _bool, _list, _tuple, _dict, _set, _frozenset = (
+        int, float, repr, bool, list, tuple, dict, set, frozenset)
+    _int_copy, _float_copy, _str_copy = int.__int__, float.__float__, str.__str__
+    _int_repr, _float_repr = int.__repr__, float.__repr__
+    _list_copy, _tuple_get, _dict_items = list.copy, tuple.__getitem__, dict.items
+    _set_copy, _fset_copy = set.copy, frozenset.copy
+    _translate, _join, _encode = str.translate, str.join, str.encode
+    _Integral, _Real = _numbers.Integral, _numbers.Real
+    _all = slice(None)
+    _inf = float("inf")
+    _esc = {i: "\\u%04x" % i for i in range(32)}
+    _esc.update({34: '\\"', 92: "\\\\"})
+    _esc.update({i: "\\u%04x" % i for i in range(0xD800, 0xE000)})
+
+    def js(s):
+        return '"' + _translate(s, _esc) + '"'
+
+    def seq(items, depth, canon):
+        return "[" + _join(",", [enc(x, depth + 1, canon) for x in items]) + "]"
+
+    def enc(v, depth, canon):
+        if depth > 2000:
+            raise ValueError("value nested too deeply")
+        t = _type(v)
+        if v is None:
+            return "null"
+        if t is _bool:
+            return "true" if v else "false"
+        if t is _int:
+            return _int_repr(v)
+        if t is _str:
+            return js(v)
+        if t is _float:
+            if v != v or v == _inf or v == -_inf:
+                return '{"$float":"' + _float_repr(v) + '"}'
+            return _float_repr(v)
+        if t is _list:
+            return seq(v, depth, canon)
+        if t is _tuple:
+            return seq(v, depth, canon)
+        if t is _dict:
+            return obj(_dict_items(v), depth, canon)
+        if _isinstance(v, _int):
+            return _int_repr(_int_copy(v))
+        if _isinstance(v, _float):
+            return enc(_float_copy(v), depth, canon)
+        if _isinstance(v, _str):
+            return js(_str_copy(v))
+        if _isinstance(v, _list):
+            return seq(_list_copy(v), depth, canon)
+        if _isinstance(v, _tuple):
+            return seq(_tuple_get(v, _all), depth, canon)
+        if _isinstance(v, _dict):
+            return obj(_dict_items(v), depth, canon)
+        if _isinstance(v, (_set, _frozenset)):
+            items = _set_copy(v) if _isinstance(v, _set) else _fset_copy(v)
+            texts = [enc(x, depth + 1, True) for x in items]
+            return "[" + _join(",", _sorted(texts)) + "]"
+        name = t.__name__ if _type(t.__name__) is _str else ""
+        if name == "ListNode" and _getattr(v, "val", _all) is not _all:
+            out, n = [], 0
+            while v is not None and n < 10 ** 6:
+                out.append(enc(_getattr(v, "val", None), depth + 1, canon))
+                v = _getattr(v, "next", None)
+                n += 1
+            return "[" + _join(",", out) + "]"
+        if name == "TreeNode" and _getattr(v, "val", _all) is not _all:
+            out, queue, k = [], [v], 0
+            while k < _len(queue) and k < 10 ** 7:
+                node = queue[k]
+                k += 1
+                if node is None:
+                    out.append("null")
+                    continue
+                out.append(enc(_getattr(node, "val", None), depth + 1, canon))
+                queue.append(_getattr(node, "left", None))
+                queue.append(_getattr(node, "right", None))
+            while out and out[-1] == "null":
+                out.pop()
+            return "[" + _join(",", out) + "]"
+        if _isinstance(v, _Integral):
+            return _int_repr(_int_copy(_int(v)))
+        if _isinstance(v, _Real):
+            return enc(_float_copy(_float(v)), depth, canon)
+        return '{"$repr":' + js(_str_copy(_repr(v))[:10000]) + "}"
+
+    def obj(items, depth, canon):
+        parts = []
+        for k, x in items:
+            key = k if _type(k) is _str else _str(k)
+            parts.append(js(_str_copy(key)) + ":" + enc(x, depth + 1, canon))
+        if canon:
+            parts = _sorted(parts)
+        return "{" + _join(",", parts) + "}"
+
+    def value_json(v, canon=False):
+        """JSON text of a return value (sets sorted, ListNode/TreeNode as lists)."""
+        return enc(v, 0, canon)
+
+    def report(v, text):
+        return _encode('{"value":' + enc(v, 0, False) + ',"text":' + js(_str_copy(text)) + "}",
+                       "utf-8")
+
+    return value_json, report
+
+
+value_json, report_value = _make_reporter()
+
+
+# ----------------------------------------------------------------------------------
+# Kernel interfaces (ctypes; everything here runs inside the sandbox)
+# ----------------------------------------------------------------------------------
+_libc = None
+CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWIPC = 0x00020000, 0x20000000, 0x08000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND = 1, 2, 4, 8, 32, 4096
+MS_REC, MS_PRIVATE = 16384, 1 << 18
+MNT_DETACH = 2
+PR_SET_DUMPABLE, PR_SET_SECCOMP, PR_SET_SECUREBITS = 4, 22, 28
+PR_CAPBSET_DROP, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = 24, 36, 38, 47
+SECUREBITS_LOCKED_NOROOT = 0xEF   # noroot, no_setuid_fixup, no_cap_ambient_raise, all locked
+
+
+def libc():
+    global _libc
+    if _libc is None:
+        import ctypes
+        _libc = ctypes.CDLL(None, use_errno=True)
+    return _libc
+
+
+def _check(rc, what):
+    if rc != 0:
+        import ctypes
+        err = ctypes.get_errno()
+        raise OSError(err, "%s: %s" % (what, os.strerror(err)))
+
+
+def mount(src, target, fstype, flags, data=None):
+    _check(libc().mount(src and src.encode(), target.encode(), fstype and fstype.encode(),
+                        flags, data and data.encode()), "mount " + target)
+
+
+def fresh_tmpfs(target, size_bytes, mode="1777", flags=MS_NOSUID | MS_NODEV, over=False):
+    """Replace whatever is mounted at ``target`` by an empty tmpfs (lazy unmount of the old
+    one: descriptors the solution left open there lose nothing of ours).  ``over``: mount on
+    top instead (a new mount namespace's copy of its parent's mount, which dies with it)."""
+    if not over:
+        libc().umount2(target.encode(), MNT_DETACH)
+    mount("tmpfs", target, "tmpfs", flags, "size=%d,mode=%s" % (size_bytes, mode))
+
+
+def scrub_tmpfs(target, size_bytes, first=False):
+    """Make ``target`` an empty tmpfs.  Unmounting costs an RCU grace period (~10-30 ms), so
+    a tmpfs the last test left untouched (only its root inode in use, mode intact) is kept,
+    a lightly used one is emptied in place, and anything else is replaced."""
+    if first:
+        fresh_tmpfs(target, size_bytes, over=True)
+        return
+    if True:  # noqa: SIM108 (kept as a block: the cheap paths first)
+        try:
+            st, vfs = os.lstat(target), os.statvfs(target)
+            used = vfs.f_files - vfs.f_ffree
+            if used <= 1 and (st.st_mode & 0o7777) == 0o1777:
+                return
+            if used <= 256 and (st.st_mode & 0o7777) == 0o1777 and _empty_dir(target):
+                return
+        except OSError:
+            pass
+    fresh_tmpfs(target, size_bytes)
+
+
+def _empty_dir(path):
+    """Delete everything below ``path`` (entries the solution made unreadable included);
+    True when it is empty afterwards."""
+    import stat as _stat
+    try:
+        for entry in os.scandir(path):
+            p = entry.path
+            st = os.lstat(p)
+            if _stat.S_ISDIR(st.st_mode):
+                os.chmod(p, 0o700)
+                if not _empty_dir(p):
+                    return False
+                os.rmdir(p)
+            else:
+                os.unlink(p)
+        return not os.listdir(path)
+    except OSError:
+        return False
+
+
+_PRIV = {}
+
+
+def prepare_privileges(seccomp_bpf):
+    """Build once (in the supervisor) what drop_privileges needs, so each child only makes
+    system calls."""
+    import ctypes
+
+    class Hdr(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                    ("inheritable", ctypes.c_uint32)]
+
+    class Prog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+    try:
+        last = int(open("/proc/sys/kernel/cap_last_cap").read())
+    except (OSError, ValueError):
+        last = 63
+    _PRIV.update(hdr=Hdr(0x20080522, 0), data=(Data * 2)(), last=last, prctl=libc().prctl,
+                 capset=libc().capset, byref=ctypes.byref)
+    if seccomp_bpf:
+        buf = ctypes.create_string_buffer(seccomp_bpf, len(seccomp_bpf))
+        _PRIV.update(buf=buf, prog=Prog(len(seccomp_bpf) // 8, ctypes.cast(buf, ctypes.c_void_p)))
+
+
+def restrict_capability_inheritance():
+    """No process forked from here can ever regain a capability it drops, exec included
+    (even as uid 0 of the user namespace): locked securebits, empty bounding set, no
+    ambient capabilities.  Done once in the supervisor; its own effective capabilities
+    (mounts, namespaces for each solution) stay."""
+    p = _PRIV
+    prctl = p["prctl"]
+    if prctl(PR_SET_SECUREBITS, SECUREBITS_LOCKED_NOROOT, 0, 0, 0) == 0:
+        for cap in range(p["last"] + 1):
+            prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
+    prctl(PR_CAP_AMBIENT, 4, 0, 0, 0)   # PR_CAP_AMBIENT_CLEAR_ALL
+    p["bounded"] = True
+
+
+def drop_privileges(seccomp_bpf):
+    """In a child before untrusted code: no capabilities (and none regained by exec, even
+    as uid 0 of the user namespace), no_new_privs, the seccomp filter."""
+    if not _PRIV:
+        prepare_privileges(seccomp_bpf)
+    p = _PRIV
+    prctl = p["prctl"]
+    if not p.get("bounded"):
+        restrict_capability_inheritance()
+    _check(p["capset"](p["byref"](p["hdr"]), p["data"]), "capset")
+    _check(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+    if seccomp_bpf:
+        _check(prctl(PR_SET_SECCOMP, 2, p["byref"](p["prog"]), 0, 0), "seccomp")
+
+
+def build_seccomp():
+    """The filter as BPF bytes (python3-seccomp), or None where libseccomp is missing."""
+    try:
+        import seccomp
+    except ImportError:
+        return None
+    f = seccomp.SyscallFilter(defaction=seccomp.ALLOW)
+    for name in SECCOMP_DENY:
+        try:
+            f.add_rule(seccomp.ERRNO(1), name)
+        except Exception:    # unknown on this architecture
+            pass
+    try:   # glibc falls back to clone(2), whose flags the filter can see
+        f.add_rule(seccomp.ERRNO(38), "clone3")
+    except Exception:
+        pass
+    for flag in CLONE_NEW_FLAGS:
+        f.add_rule(seccomp.ERRNO(1), "clone", seccomp.Arg(0, seccomp.MASKED_EQ, flag, flag))
+    f.add_rule(seccomp.ERRNO(1), "ioctl", seccomp.Arg(1, seccomp.MASKED_EQ, 0xFFFFFFFF, 0x5412))
+    r, w = os.pipe()
+    try:
+        with os.fdopen(w, "wb") as fw:
+            f.export_bpf(fw)
+        data = b""
+        while True:
+            chunk = os.read(r, 1 << 16)
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        os.close(r)
+    return data if data and len(data) % 8 == 0 else None
+
+
+# ----------------------------------------------------------------------------------
+# Frames
+# ----------------------------------------------------------------------------------
+def write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        try:
+            n = os.write(fd, view)
+        except BlockingIOError:      # the channel is non-blocking while a test runs
+            select.select([], [fd], [])
+            continue
+        view = view[n:]
+
+
+def send(kind, payload=b""):
+    write_all(OUT_FD, encode_frame(kind, payload))
+
+
+def emit(obj):
+    send(b"J", json.dumps(obj).encode())
+
+
+def read_exact(fd, n):
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = os.read(fd, min(n - len(buf), 1 << 20))
+        if not chunk:
+            raise EOFError("host closed the channel")
+        buf += chunk
+    return bytes(buf)
+
+
+def read_frame(fd=None):
+    fd = IN_FD if fd is None else fd
+    kind, n = FRAME_HEAD.unpack(read_exact(fd, FRAME_HEAD.size))
+    if n > (1 << 20):
+        raise ValueError("frame too large")
+    return kind, read_exact(fd, n)
+
+
+def safe_name(name):
+    """A plain file name from the host (never a path)."""
+    if not isinstance(name, str) or "/" in name or name in ("", ".", ".."):
+        raise ValueError("bad file name %r" % (name,))
+    return name
+
+
+def copy_to_file(fd_in, n, path, mode=0o644):
+    """Stream ``n`` raw bytes of the host's channel into ``path`` (never all in memory)."""
+    out = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, mode)
+    try:
+        while n > 0:
+            chunk = os.read(fd_in, min(n, 1 << 20))
+            if not chunk:
+                raise EOFError("host closed the channel")
+            write_all(out, chunk)
+            n -= len(chunk)
+    finally:
+        os.close(out)
+
+
+# ----------------------------------------------------------------------------------
+# Children
+# ----------------------------------------------------------------------------------
+def _set_rlimits(lim, cpu_s=None, nproc=None):
     import resource
+
     def setl(res, val):
         try:
             resource.setrlimit(res, (val, val))
         except (ValueError, OSError):
             pass
-    cpu = lim["cpu_s"]
+    cpu = cpu_s if cpu_s is not None else lim["cpu_s"]
     try:
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     except (ValueError, OSError):
@@ -213,14 +606,13 @@ def _set_rlimits(lim):
     setl(resource.RLIMIT_FSIZE, lim["fsize_bytes"])
     setl(resource.RLIMIT_NOFILE, lim["nofile"])
     setl(resource.RLIMIT_CORE, 0)
-    if lim.get("nproc"):
-        setl(resource.RLIMIT_NPROC, lim["nproc"])
+    if nproc:
+        setl(resource.RLIMIT_NPROC, nproc)
 
 
 def _tree_node(values):
     from collections import deque
-    ns = _PRELUDE_NS
-    TreeNode = ns.get("TreeNode")
+    TreeNode = _PRELUDE_NS.get("TreeNode")
     if not values:
         return None
     root = TreeNode(values[0])
@@ -297,74 +689,25 @@ def _returns_node(fn):
     return ("TreeNode" in ann or "ListNode" in ann) and "List[" not in ann
 
 
-def _child_python(job, test, codes):
-    """Run the solution in this forked child (no exec).  Never returns."""
-    import traceback
-    rc = 0
-    g = ns_func = None
+def _exit_code(e):
+    code = e.code
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
     try:
-        try:
-            import ctypes
-            ctypes.CDLL(None).prctl(4, 1, 0, 0, 0)   # PR_SET_DUMPABLE=1 (own /proc)
-        except Exception:
-            pass
-        src = job["source"]
-        sys.argv = list(test.get("argv") or [src])
-        sys.path.insert(0, os.path.dirname(src) or ".")
-        if job["mode"] == "functional":
-            ns = ns_func = {"__name__": "solution", "__builtins__": __builtins__}
-            if codes.get("prelude") is not None:
-                exec(codes["prelude"], ns)
-                _PRELUDE_NS.update(ns)
-            exec(codes["solution"], ns)
-            if "ListNode" in ns:
-                _PRELUDE_NS["ListNode"] = ns["ListNode"]
-            if "TreeNode" in ns:
-                _PRELUDE_NS["TreeNode"] = ns["TreeNode"]
-            fn = _resolve_entry(ns, job["entry"])
-            args, kwargs = parse_args(test["args"])
-            args, kwargs = _convert_args(fn, args, kwargs)
-            result = fn(*args, **kwargs)
-            if result is None and _returns_node(fn):
-                result = []          # LeetCode serialises an empty list/tree as []
-            try:
-                text = str(result)
-            except Exception:
-                text = ""
-            payload = json.dumps({"value": encode_value(result), "text": text[:1 << 20]})
-            data = payload.encode()
-            if len(data) > job["limits"]["output_bytes"]:
-                data = b'{"too_big": true}'
-            view = memoryview(data)
-            while view:
-                n = os.write(FUNC_RESULT_FD, view)
-                view = view[n:]
-            os.close(FUNC_RESULT_FD)
-        else:
-            g = {"__name__": "__main__", "__file__": src, "__builtins__": __builtins__,
-                 "__spec__": None, "__doc__": None}
-            exec(codes["solution"], g)
-    except SystemExit as e:
-        code = e.code
-        if code is None:
-            rc = 0
-        elif isinstance(code, int):
-            rc = code & 0xFF
-        else:
-            try:
-                sys.stderr.write(str(code) + "\n")
-            except Exception:
-                pass
-            rc = 1
-    except BaseException:
-        try:   # the last frames only: a 10^6-deep traceback would take ages to format
-            traceback.print_exc(limit=-20)
-        except BaseException:
-            pass
-        rc = 1
-    # Interpreter shutdown in CPython's order (Py_FinalizeEx): join threads, run atexit
-    # callbacks (many solutions flush an output buffer there), flush the standard
-    # streams, tear the module down, flush the standard streams again.
+        sys.stderr.write(str(code) + "\n")
+    except Exception:
+        pass
+    return 1
+
+
+def _finish(rc, *namespaces):
+    """Interpreter shutdown in CPython's order (Py_FinalizeEx): join threads, run atexit
+    callbacks (many solutions flush an output buffer there), flush the standard streams,
+    close user stream wrappers while the module's globals exist (the common "FastIO"
+    template only writes its buffer then), flush again.  Never returns."""
+    import io
     try:
         if "threading" in sys.modules:
             sys.modules["threading"]._shutdown()
@@ -375,50 +718,81 @@ def _child_python(job, test, codes):
         atexit._run_exitfuncs()
     except BaseException:
         pass
-    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
-        try:
-            if stream is not None and not stream.closed:
-                stream.flush()
-        except BaseException:
-            rc = rc or 120
-    # Module teardown: IOBase finalizers close() -> flush() user stream wrappers (the
-    # common "FastIO" template only writes its buffer then).  Do it while the module's
-    # globals still exist, as CPython's finalizer effectively does.
-    import io
+
+    def flush_std(rc):
+        for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+            try:
+                if stream is not None and not stream.closed:
+                    stream.flush()
+            except BaseException:
+                rc = rc or 120
+        return rc
+    rc = flush_std(rc)
     std = {id(x) for x in (sys.stdin, sys.stdout, sys.stderr, sys.__stdin__,
                            sys.__stdout__, sys.__stderr__)}
-    for ns in (g, ns_func):
+    for ns in namespaces:
         for v in list((ns or {}).values()):
             if isinstance(v, io.IOBase) and id(v) not in std:
                 try:
                     v.close()
                 except BaseException:
                     pass
-    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
-        try:
-            if stream is not None and not stream.closed:
-                stream.flush()
-        except BaseException:
-            rc = rc or 120
-    os._exit(rc)
+    os._exit(flush_std(rc))
 
 
-def _child(job, test, codes, fds):
-    """Forked child: wire fds, apply limits, run.  Never returns."""
+def _run_python_main(job, test, codes):
+    """stdin mode: the pre-compiled solution as __main__ in this forked child."""
+    import traceback
+    rc, g = 0, None
     try:
-        os.setsid()
-        stdin_fd = os.open(test["input"], os.O_RDONLY) if test.get("input") else os.open(os.devnull, os.O_RDONLY)
-        os.dup2(stdin_fd, 0)
-        os.dup2(fds["out"], 1)
-        os.dup2(fds["err"], 2)
-        keep = 3
-        if fds.get("res") is not None:
-            os.dup2(fds["res"], FUNC_RESULT_FD)
-            keep = 4
-        os.closerange(keep, 65536)
-        os.chdir(job["cwd"])
-        os.umask(0o022)
-        _set_rlimits(job["limits"])
+        src = job["source"]
+        sys.argv = list(test.get("argv") or [src])
+        sys.path.insert(0, os.path.dirname(src) or ".")
+        g = {"__name__": "__main__", "__file__": src, "__builtins__": __builtins__,
+             "__spec__": None, "__doc__": None}
+        exec(codes["solution"], g)
+    except SystemExit as e:
+        rc = _exit_code(e)
+    except BaseException:
+        try:   # the last frames only: a 10^6-deep traceback would take ages to format
+            traceback.print_exc(limit=-20)
+        except BaseException:
+            pass
+        rc = 1
+    _finish(rc, g)
+
+
+def child_setup(ctx, job, stdin_fd, fds, nproc_base, cpu_s=None):
+    """Forked child: wire fds (0-2, then 3.. for FUNC_RESULT_FD and the loader's pipes),
+    close every other descriptor, lock down, apply limits."""
+    import fcntl
+    os.setsid()
+    if stdin_fd is None:
+        stdin_fd = os.open(os.devnull, os.O_RDONLY)
+    targets = [stdin_fd, fds["out"], fds["err"]]
+    targets += [fds[k] for k in ("res", "cmd", "ack") if fds.get(k) is not None]
+    high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 1000 + k) for k, fd in enumerate(targets)]
+    for k, fd in enumerate(high):
+        os.dup2(fd, k)
+    os.closerange(len(high), 65536)
+    os.chdir(ctx["box"])
+    os.umask(0o022)
+    lim = job["limits"]
+    _set_rlimits(lim, cpu_s=cpu_s,
+                 nproc=(lim["nproc"] + nproc_base) if lim.get("nproc") else None)
+    if ctx["ns"]:
+        drop_privileges(ctx["seccomp"])
+    elif ctx["seccomp"]:
+        try:
+            drop_privileges(ctx["seccomp"])
+        except OSError:
+            pass
+
+
+def _child(ctx, job, test, codes, fds, stdin_fd, nproc_base):
+    """Forked child of J for one test.  Never returns."""
+    try:
+        child_setup(ctx, job, stdin_fd, fds, nproc_base)
         if job["kind"] == "exec":
             for s in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGXCPU):
                 signal.signal(s, signal.SIG_DFL)
@@ -426,7 +800,11 @@ def _child(job, test, codes, fds):
             os.execve(argv[0], argv, job.get("env") or CHILD_ENV_DEFAULT)
         else:
             signal.signal(signal.SIGXCPU, signal.SIG_DFL)
-            _child_python(job, test, codes)
+            try:
+                libc().prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)   # its own /proc/self
+            except Exception:
+                pass
+            _run_python_main(job, test, codes)
     except BaseException as e:  # noqa: BLE001
         try:
             os.write(2, ("judge: cannot start: %r\n" % (e,)).encode())
@@ -436,14 +814,150 @@ def _child(job, test, codes, fds):
 
 
 # ----------------------------------------------------------------------------------
-# Parent side
+# Functional mode: the loader (L) and its per-test clones (T)
 # ----------------------------------------------------------------------------------
-def _emit(obj):
-    data = (json.dumps(obj) + "\n").encode()
-    view = memoryview(data)
-    while view:
-        n = os.write(RESULT_FD, view)
-        view = view[n:]
+def _loader(job, codes):
+    """L: lock down, run the module once, then clone one T per test.  Never returns.
+
+    Every name the loop and T use is bound here, before the solution's module code runs.
+    """
+    import ctypes
+    import resource
+    import traceback
+    _write, _read, _close, _exit, _setsid = os.write, os.read, os.close, os._exit, os.setsid
+    _pack, _unpack = struct.pack, struct.unpack
+    _report, _parse, _resolve, _convert, _returns_node_ = (
+        report_value, parse_args, _resolve_entry, _convert_args, _returns_node)
+    _setrlimit, _RLIMIT_CPU = resource.setrlimit, resource.RLIMIT_CPU
+    _print_exc, _finish_ = traceback.print_exc, _finish
+    _str, _len, _bytes_decode = str, len, bytes.decode
+    pydll = ctypes.PyDLL(None, use_errno=True)
+    _syscall = pydll.syscall
+    _syscall.restype = ctypes.c_long
+    _after_fork = ctypes.pythonapi.PyOS_AfterFork_Child
+    cmd_fd, ack_fd, cap = 4, 5, job["limits"]["output_bytes"]
+    cpu_s = job["limits"]["cpu_s"]
+    src = job["source"]
+    ns = {"__name__": "solution", "__builtins__": __builtins__}
+    sys.argv = [src]
+    sys.path.insert(0, os.path.dirname(src) or ".")
+    ok = b"L"
+    try:
+        if codes.get("prelude") is not None:
+            exec(codes["prelude"], ns)
+            _PRELUDE_NS.update(ns)
+        exec(codes["solution"], ns)
+        for name in ("ListNode", "TreeNode"):
+            if name in ns:
+                _PRELUDE_NS[name] = ns[name]
+    except SystemExit as e:
+        if _exit_code(e) != 0:
+            ok = b"X"
+    except BaseException:
+        try:
+            _print_exc(limit=-20)
+        except BaseException:
+            pass
+        ok = b"X"
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BaseException:
+        pass
+    _write(ack_fd, ok)
+    if ok != b"L":
+        _exit(1)
+    while True:
+        head = _read(cmd_fd, 4)
+        if _len(head) < 4:
+            _exit(0)
+        n = _unpack("!I", head)[0]
+        data = b""
+        while _len(data) < n:
+            chunk = _read(cmd_fd, n - _len(data))
+            if not chunk:
+                _exit(0)
+            data += chunk
+        pid = _syscall(56, 0x8000 | 17, 0, 0, 0, 0)      # clone(CLONE_PARENT | SIGCHLD)
+        if pid != 0:
+            _write(ack_fd, _pack("!q", pid))
+            continue
+        _after_fork()
+        rc = 0
+        try:
+            _setsid()
+            _close(cmd_fd)
+            _close(ack_fd)
+            try:
+                _setrlimit(_RLIMIT_CPU, (cpu_s, cpu_s + 1))
+            except (ValueError, OSError):
+                pass
+            args, kwargs = _parse(_bytes_decode(data, "utf-8"))
+            fn = _resolve(ns, job["entry"])
+            args, kwargs = _convert(fn, args, kwargs)
+            result = fn(*args, **kwargs)
+            if result is None and _returns_node_(fn):
+                result = []          # LeetCode serialises an empty list/tree as []
+            try:
+                text = _str(result)[:1 << 20]
+            except BaseException:
+                text = ""
+            payload = _report(result, text)
+            if _len(payload) > cap:
+                payload = b'{"too_big": true}'
+            view = memoryview(payload)
+            while view:
+                view = view[_write(FUNC_RESULT_FD, view):]
+            _close(FUNC_RESULT_FD)
+        except SystemExit as e:
+            rc = _exit_code(e)
+        except BaseException:
+            try:
+                _print_exc(limit=-20)
+            except BaseException:
+                pass
+            rc = 1
+        _finish_(rc, ns)
+
+
+# ----------------------------------------------------------------------------------
+# J: one solution, all its tests
+# ----------------------------------------------------------------------------------
+def _cpu_of(pid):
+    """CPU seconds used so far by a live process, all its threads (schedstat: ns)."""
+    total, found = 0.0, False
+    try:
+        tasks = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        tasks = []
+    for t in tasks:
+        try:
+            with open("/proc/%d/task/%s/schedstat" % (pid, t)) as f:
+                total += int(f.read().split()[0]) / 1e9
+                found = True
+        except (OSError, ValueError, IndexError):
+            pass
+    if found:
+        return total
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def _parent_of(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _set_nonblock(fd):
+    import fcntl
+    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)
 
 
 def _wipe(path):
@@ -463,177 +977,702 @@ def _wipe(path):
             pass
 
 
-def _pump(fd, poller, open_fds, bufs, caps):
-    """Read what a ready pipe holds into its capped buffer; forget the pipe at EOF.
-    Returns True when data past the cap was dropped."""
-    try:
-        data = os.read(fd, 1 << 16)
-    except OSError:
-        data = b""
-    if not data:
-        poller.unregister(fd)
-        open_fds.discard(fd)
-        return False
-    buf = bufs[fd]
-    room = caps[fd] - len(buf)
-    if len(data) > room:
-        buf += data[:max(room, 0)]
-        return True
-    buf += data
-    return False
+class Runner:
+    """J's state for one job."""
 
+    def __init__(self, ctx, job):
+        self.ctx, self.job = ctx, job
+        os.set_blocking(OUT_FD, False)   # J queues a test's output while the host is busy
+        self.lim = job["limits"]
+        self.codes = {}
+        self.loader = None          # (pid, pipes) in functional mode
+        self.loader_failed = None   # result template when the module could not load
+        self.loader_cpu = 0.0
+        self.functional = job["kind"] == "python" and job.get("mode") == "functional"
+        self.scrubbed = set()
+        self.judge_dirty = False
+        self.load_cpu_pending = 0.0
 
-def _run_one(job, test, codes):
-    lim = job["limits"]
-    out_cap, err_cap = lim["output_bytes"], lim["stderr_bytes"]
-    func = job["kind"] == "python" and job["mode"] == "functional"
-    out_r, out_w = os.pipe()
-    err_r, err_w = os.pipe()
-    res_r = res_w = None
-    if func:
-        res_r, res_w = os.pipe()
-    t0 = time.monotonic()
-    pid = os.fork()
-    if pid == 0:
-        os.close(out_r)
-        os.close(err_r)
-        if res_r is not None:
-            os.close(res_r)
-        _child(job, test, codes, {"out": out_w, "err": err_w, "res": res_w})
-    for fd in (out_w, err_w, res_w):
-        if fd is not None:
-            os.close(fd)
-    try:
-        pidfd = os.pidfd_open(pid)
-    except (AttributeError, OSError):
-        pidfd = None
-    bufs = {out_r: bytearray(), err_r: bytearray()}
-    if res_r is not None:
-        bufs[res_r] = bytearray()
-    caps = {out_r: out_cap, err_r: err_cap, res_r: lim["output_bytes"] + 64}
-    poller = select.poll()
-    for fd in bufs:
-        poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
-    if pidfd is not None:
-        poller.register(pidfd, select.POLLIN)
-    open_fds = set(bufs)
-    deadline = t0 + lim["wall_s"]
-    timed_out = ole = exited = False
-    status = ru = None
-    while True:
-        now = time.monotonic()
-        if now >= deadline:
-            timed_out = True
-            break
-        if pidfd is None:
-            wpid, st, r = os.wait4(pid, os.WNOHANG)
-            if wpid:
-                exited, status, ru = True, st, r
-                break
-            timeout = min(deadline - now, 0.01)
+    # --- paths ----------------------------------------------------------------------
+    def sub(self, s):
+        c = self.ctx
+        return (s.replace("{box}", c["box"]).replace("{judge}", c["judge"])
+                 .replace("{tmp}", c["tmp"]).replace("{out}", c["tmp"] + "/out")
+                 .replace("{test}", c["judge"] + "/t"))
+
+    def fresh_scratch(self):
+        c = self.ctx
+        if c["ns"]:
+            for path, size in ((c["tmp"], c["tmp_bytes"]), ("/dev/shm", c["shm_bytes"])):
+                scrub_tmpfs(path, size, first=path not in self.scrubbed)
+                # (the first time: mount over the namespace-wide copy, no unmount)
+                self.scrubbed.add(path)
         else:
-            timeout = deadline - now
-        for fd, ev in poller.poll(max(1, int(timeout * 1000))):
-            if fd == pidfd:
-                exited = True
-                continue
-            if _pump(fd, poller, open_fds, bufs, caps) and fd == out_r:
-                ole = True
-        if exited or ole:
-            break
-    wall = time.monotonic() - t0
-    # Kill the child's session and, inside the sandbox, every other process.
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except OSError:
-        pass
-    if exited and status is None:
-        _, status, ru = os.wait4(pid, 0)
-    elif status is None:
+            _wipe(c["tmp"])
+        if self.job.get("fetch"):
+            os.mkdir(c["tmp"] + "/out", 0o777)
+            os.chmod(c["tmp"] + "/out", 0o777)
+
+    # --- job ------------------------------------------------------------------------
+    def receive_files(self):
+        while True:
+            kind, payload = read_frame()
+            if kind == b"G":
+                return
+            if kind != b"F":
+                raise ValueError("unexpected frame %r before go" % kind)
+            meta = json.loads(payload)
+            copy_to_file(IN_FD, int(meta["len"]),
+                         os.path.join(self.ctx["box"], safe_name(meta["name"])),
+                         0o755 if meta.get("exec") else 0o644)
+
+    def compile(self):
+        job = self.job
+        if job["kind"] != "python":
+            return True
+        with open(job["source"], "rb") as f:
+            src = f.read()
         try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
-        _, status, ru = os.wait4(pid, 0)
-    if job.get("sweep"):
+            self.codes["solution"] = compile(src, job["source"], "exec", dont_inherit=True)
+        except (SyntaxError, ValueError) as e:
+            emit({"ev": "compile_error", "message": "%s: %s" % (type(e).__name__, e)})
+            return False
+        if job.get("prelude") is not None:
+            self.codes["prelude"] = compile(job["prelude"], "<prelude>", "exec",
+                                            dont_inherit=True)
+        return True
+
+    def run(self):
+        self.receive_files()
+        if self.ctx["ns"]:
+            mount(None, self.ctx["box"], None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+        job = self.job
+        if job.get("argv"):
+            job["argv"] = [self.sub(a) for a in job["argv"]]
+        if job.get("source"):
+            job["source"] = os.path.join(self.ctx["box"], job["source"])
+        if not self.compile():
+            emit({"ev": "done"})
+            return
+        emit({"ev": "ready"})
+        while True:
+            kind, payload = read_frame()
+            if kind == b"E":
+                break
+            if kind != b"T":
+                raise ValueError("unexpected frame %r" % kind)
+            test = json.loads(payload)
+            emit(self.run_test(test))
+        self.stop_loader()
+        emit({"ev": "done"})
+
+    # --- one test -------------------------------------------------------------------
+    def judge_dir_writable(self, writable):
+        """/judge holds the test's input: writable for J between tests, read-only while the
+        test runs (its processes have J's uid inside the namespace)."""
+        if self.ctx["ns"]:
+            mount(None, self.ctx["judge"], None, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV
+                  | MS_NOEXEC | (0 if writable else MS_RDONLY))
+
+    def take_test_files(self, test):
+        """The test's stdin as a sealed memfd (a regular file to the program: fstat gives its
+        size, it can be mmap'd, nobody can change it); per-test files (checker runs) in
+        /judge/t, which is read-only while the test runs."""
+        stdin_fd = None
+        if test.get("stdin_len") is not None:
+            n = int(test["stdin_len"])
+            stdin_fd = os.memfd_create("stdin", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+            while n > 0:
+                chunk = os.read(IN_FD, min(n, 1 << 20))
+                if not chunk:
+                    raise EOFError("host closed the channel")
+                write_all(stdin_fd, chunk)
+                n -= len(chunk)
+            import fcntl
+            fcntl.fcntl(stdin_fd, 1033, 1 | 2 | 4 | 8)   # F_ADD_SEALS: seal, shrink, grow, write
+            os.lseek(stdin_fd, 0, os.SEEK_SET)
+        if test.get("files") or self.judge_dirty:
+            judge = self.ctx["judge"]
+            self.judge_dir_writable(True)
+            _wipe(judge)
+            for meta in test.get("files") or ():
+                os.makedirs(judge + "/t", mode=0o755, exist_ok=True)
+                copy_to_file(IN_FD, int(meta["len"]), judge + "/t/" + safe_name(meta["name"]))
+            self.judge_dir_writable(False)
+            self.judge_dirty = bool(test.get("files"))
+        if test.get("argv"):
+            test["argv"] = [self.sub(a) for a in test["argv"]]
+        return stdin_fd
+
+    def nproc_base(self):
+        if self.ctx["ns"]:
+            # supervisor, J (+ L): the processes of the sandbox's uid before the child
+            return 2 + (1 if self.functional else 0)
+        return self.ctx["nproc_base"]
+
+    def run_test(self, test):
+        import resource
+        i = test["i"]
+        r0 = resource.getrusage(resource.RUSAGE_SELF)
+        stdin_fd = self.take_test_files(test)
+        self.fresh_scratch()
         try:
-            os.kill(-1, signal.SIGKILL)
-        except OSError:
-            pass
-        try:   # reap anything that was ours
-            while os.waitpid(-1, os.WNOHANG)[0] > 0:
-                pass
-        except ChildProcessError:
-            pass
-    # Drain what is left in the pipes (writers are dead; bounded in time anyway).
-    drain_deadline = time.monotonic() + 0.2
-    while open_fds and time.monotonic() < drain_deadline:
-        for fd, ev in poller.poll(50):
-            if fd == pidfd:
-                continue
-            if _pump(fd, poller, open_fds, bufs, caps) and fd == out_r:
-                ole = True
-    for fd in list(bufs) + ([pidfd] if pidfd is not None else []):
-        try:
+            if self.functional:
+                res = self.run_functional(test)
+            else:
+                res = self.run_forked(test, stdin_fd)
+        finally:
+            if stdin_fd is not None:
+                os.close(stdin_fd)
+        res["i"] = i
+        if self.job.get("fetch") and res.get("exit_code") == 0:
+            res["fetched"] = self.fetch(self.ctx["tmp"] + "/out/" + self.job["fetch"])
+        r1 = resource.getrusage(resource.RUSAGE_SELF)
+        # J's own work for this test (copying input, forwarding output): the host takes it
+        # out of the cgroup's CPU figure, which counts every process of the sandbox.
+        res["j_cpu"] = round(r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime
+                             + self.load_cpu_pending, 6)
+        self.load_cpu_pending = 0.0
+        return res
+
+    def run_forked(self, test, stdin_fd):
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        t0 = time.monotonic()
+        pid = os.fork()
+        if pid == 0:
+            os.close(out_r)
+            os.close(err_r)
+            _child(self.ctx, self.job, test, self.codes, {"out": out_w, "err": err_w},
+                   stdin_fd, self.nproc_base())
+        os.close(out_w)
+        os.close(err_w)
+        return self.watch(pid, t0, out_r, err_r, None, own_pipes=True)
+
+    # functional ------------------------------------------------------------------------
+    def start_loader(self):
+        cmd_r, cmd_w = os.pipe()
+        ack_r, ack_w = os.pipe()
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        res_r, res_w = os.pipe()
+        job = self.job
+        t0 = time.monotonic()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                child_setup(self.ctx, job, None, {"out": out_w, "err": err_w, "res": res_w,
+                                                  "cmd": cmd_r, "ack": ack_w},
+                            self.nproc_base() - 1, cpu_s=job["limits"]["cpu_s"] * 1000)
+                try:
+                    libc().prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
+                except Exception:
+                    pass
+                signal.signal(signal.SIGXCPU, signal.SIG_DFL)
+                _loader(job, self.codes)
+            except BaseException as e:  # noqa: BLE001
+                try:
+                    os.write(2, ("judge: cannot start: %r\n" % (e,)).encode())
+                except BaseException:
+                    pass
+            os._exit(127)
+        for fd in (cmd_r, ack_w, out_w, err_w, res_w):
             os.close(fd)
+        for fd in (out_r, err_r, res_r, ack_r):
+            _set_nonblock(fd)
+        self.loader = {"pid": pid, "cmd": cmd_w, "ack": ack_r, "out": out_r, "err": err_r,
+                       "res": res_r}
+        return t0
+
+    def stop_loader(self):
+        ld = self.loader
+        if not ld:
+            return
+        try:
+            os.kill(ld["pid"], signal.SIGKILL)
         except OSError:
             pass
-    if job.get("scratch"):
-        _wipe(job["scratch"])
-    result = {
-        "ev": "result", "i": test["i"],
-        "wall": round(wall, 4),
-        "cpu": round(ru.ru_utime + ru.ru_stime, 4),
-        "mem_kb": ru.ru_maxrss,
-        "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
-        "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
-        "timed_out": timed_out, "ole": ole,
-        "stdout": bufs[out_r].decode("latin-1"),
-        "stderr": bufs[err_r].decode("utf-8", "replace"),
-    }
-    if res_r is not None:
-        result["func"] = bufs[res_r].decode("utf-8", "replace")
-    return result
+        try:
+            os.waitpid(ld["pid"], 0)
+        except OSError:
+            pass
+        self.drop_loader()
+
+    def drop_loader(self):
+        ld, self.loader = self.loader, None
+        if not ld:
+            return
+        for k in ("cmd", "ack", "out", "err", "res"):
+            try:
+                os.close(ld[k])
+            except OSError:
+                pass
+
+    def loader_alive(self):
+        ld = self.loader
+        if not ld:
+            return False
+        try:
+            with open("/proc/%d/stat" % ld["pid"]) as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return False
+        return state not in ("Z", "X", "T", "t")
+
+    def wait_ack(self, n, deadline):
+        """Read n bytes from the loader's ack pipe before ``deadline`` (None on timeout/EOF)."""
+        ld, buf = self.loader, b""
+        poller = select.poll()
+        poller.register(ld["ack"], select.POLLIN)
+        while len(buf) < n:
+            left = deadline - time.monotonic()
+            if left <= 0 or not poller.poll(max(1, int(left * 1000))):
+                return None
+            try:
+                chunk = os.read(ld["ack"], n - len(buf))
+            except BlockingIOError:
+                continue
+            if not chunk:
+                return None
+            buf += chunk
+        return buf
+
+    def ensure_loader(self):
+        """A loaded L, or a result template saying why there is none."""
+        if self.loader_failed is not None:
+            return self.loader_failed
+        if self.loader_alive():
+            return None
+        self.stop_loader()
+        t0 = self.start_loader()
+        ld = self.loader
+        ack = self.wait_ack(1, t0 + self.lim["wall_s"])
+        wall = time.monotonic() - t0
+        cpu = _cpu_of(ld["pid"])
+        err = self.drain(ld["err"], self.lim["stderr_bytes"])
+        self.drain(ld["out"], 0)
+        self.loader_cpu = cpu
+        self.load_cpu_pending += cpu      # not the test's time (the host subtracts it)
+        if ack == b"L" and cpu <= self.lim["time_s"]:
+            return None
+        self.stop_loader()
+        timed_out = ack is None or cpu > self.lim["time_s"]
+        self.loader_failed = {
+            "ev": "result", "wall": round(wall, 4), "cpu": round(cpu, 4), "mem_kb": 0,
+            "exit_code": None if timed_out else 1, "signal": None, "timed_out": timed_out,
+            "ole": False, "out_bytes": 0, "stderr": err.decode("utf-8", "replace"),
+            "phase": "load",
+        }
+        return self.loader_failed
+
+    def drain(self, fd, cap):
+        data = bytearray()
+        while True:
+            try:
+                chunk = os.read(fd, 1 << 16)
+            except (BlockingIOError, OSError):
+                break
+            if not chunk:
+                break
+            if len(data) < cap:
+                data += chunk[:cap - len(data)]
+        return bytes(data)
+
+    def run_functional(self, test):
+        failed = self.ensure_loader()
+        if failed is not None:
+            for kind, data in ((b"R", failed["stderr"].encode()),):
+                if data:
+                    send(kind, data[:MAX_CONTROL])
+            res = dict(failed)
+            res.pop("stderr", None)
+            return res
+        ld = self.loader
+        for k in ("out", "err", "res", "ack"):       # whatever L wrote between tests
+            self.drain(ld[k], 0)
+        args = (test.get("args") or "").encode("utf-8")
+        before = _cpu_of(ld["pid"])
+        t0 = time.monotonic()
+        try:
+            write_all(ld["cmd"], struct.pack("!I", len(args)) + args)
+        except OSError:
+            pass
+        ack = self.wait_ack(8, t0 + self.lim["wall_s"])
+        pid = struct.unpack("!q", ack)[0] if ack else 0
+        if pid <= 0 or _parent_of(pid) != os.getpid():
+            # L did not clone a test process of ours: it died, hung or lied.
+            res = self.finish_test(None, t0, False, None, ld["out"], ld["err"], ld["res"],
+                                   bytearray(), bytearray(), timed_out=ack is None)
+            res["exit_code"], res["signal"] = None, None
+            res["cpu"] = round(res["cpu"] + max(0.0, _cpu_of(ld["pid"]) - before), 4)
+            self.stop_loader()
+            return res
+        res = self.watch(pid, t0, ld["out"], ld["err"], ld["res"], own_pipes=False,
+                         loader_cpu_before=before)
+        return res
+
+    # monitoring ------------------------------------------------------------------------
+    def watch(self, pid, t0, out_r, err_r, res_r, own_pipes, loader_cpu_before=None):
+        lim = self.lim
+        out_cap, err_cap, res_cap = lim["output_bytes"], lim["stderr_bytes"], lim["output_bytes"] + 64
+        try:
+            pidfd = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            pidfd = None
+        fds = [out_r, err_r] + ([res_r] if res_r is not None else [])
+        for fd in fds:
+            _set_nonblock(fd)
+        poller = select.poll()
+        for fd in fds:
+            poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+        if pidfd is not None:
+            poller.register(pidfd, select.POLLIN)
+        poller.register(IN_FD, 0)           # POLLHUP only: the host went away
+        open_fds = set(fds)
+        state = {"out": 0, "ole": False}
+        err_buf, res_buf = bytearray(), bytearray()
+        deadline = t0 + lim["wall_s"]
+        timed_out = exited = False
+        status = ru = None
+
+        def pump(fd):
+            try:
+                data = os.read(fd, CHUNK)
+            except BlockingIOError:
+                return
+            except OSError:
+                data = b""
+            if not data:
+                poller.unregister(fd)
+                open_fds.discard(fd)
+                return
+            if fd == out_r:
+                room = out_cap - state["out"]
+                if len(data) > room:
+                    data, state["ole"] = data[:max(room, 0)], True
+                if data:
+                    # queued, not sent: a slow host must not stall the program (its wall
+                    # time) -- the queue is bounded by the output cap
+                    wq.extend(encode_frame(b"O", data))
+                    state["out"] += len(data)
+            elif fd == err_r:
+                if len(err_buf) < err_cap:
+                    err_buf.extend(data[:err_cap - len(err_buf)])
+            elif len(res_buf) < res_cap:
+                res_buf.extend(data[:res_cap - len(res_buf)])
+
+        wq = bytearray()            # frames for the host not yet written
+        watching_out = False
+        while True:
+            if wq and not watching_out:
+                poller.register(OUT_FD, select.POLLOUT)
+                watching_out = True
+            elif not wq and watching_out:
+                poller.unregister(OUT_FD)
+                watching_out = False
+            now = time.monotonic()
+            if now >= deadline:
+                timed_out = True
+                break
+            if pidfd is None:
+                wpid, st, r = os.wait4(pid, os.WNOHANG)
+                if wpid:
+                    exited, status, ru = True, st, r
+                    break
+                timeout = min(deadline - now, 0.01)
+            else:
+                timeout = deadline - now
+            for fd, ev in poller.poll(max(1, int(timeout * 1000))):
+                if fd == pidfd:
+                    exited = True
+                elif fd == IN_FD:
+                    if ev & (select.POLLHUP | select.POLLERR):
+                        os._exit(3)            # host gone: everything of ours dies with us
+                elif fd == OUT_FD:
+                    if ev & (select.POLLERR | select.POLLHUP):
+                        os._exit(3)
+                    try:
+                        n = os.write(OUT_FD, wq[:1 << 20])
+                        del wq[:n]
+                    except BlockingIOError:
+                        pass
+                else:
+                    pump(fd)
+            if exited or state["ole"]:
+                break
+        if watching_out:
+            poller.unregister(OUT_FD)
+        if pidfd is not None:
+            os.close(pidfd)
+        return self.finish_test(pid, t0, timed_out, (status, ru) if status is not None else None,
+                                out_r, err_r, res_r, err_buf, res_buf, state=state,
+                                own_pipes=own_pipes, pump=pump, open_fds=open_fds,
+                                loader_cpu_before=loader_cpu_before, wq=wq)
+
+    def finish_test(self, pid, t0, timed_out, waited, out_r, err_r, res_r, err_buf, res_buf,
+                    state=None, own_pipes=False, pump=None, open_fds=None,
+                    loader_cpu_before=None, wq=None):
+        wall = time.monotonic() - t0
+        keep = self.loader["pid"] if (self.functional and self.loader and self.ctx["ns"]) else None
+        if pid is not None:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except OSError:
+                pass
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        self.kill_others(keep)
+        reaped = self.reap_all(exclude=keep, deadline=time.monotonic() + 2.0)
+        if waited is not None and pid is not None:
+            reaped[pid] = waited
+        lpid = self.loader["pid"] if (self.functional and self.loader) else None
+        loader_died = False
+        cpu = 0.0
+        for p, (st_, r) in reaped.items():
+            if r is not None and p != lpid:
+                cpu += r.ru_utime + r.ru_stime
+        mem = max([r.ru_maxrss for p, (st_, r) in reaped.items() if r is not None and p != lpid] or [0])
+        if loader_cpu_before is not None and lpid is not None:
+            if lpid in reaped:        # the test killed the loader: it is reloaded next time
+                r = reaped[lpid][1]
+                cpu += max(0.0, r.ru_utime + r.ru_stime - loader_cpu_before)
+                loader_died = True
+            else:
+                cpu += max(0.0, _cpu_of(lpid) - loader_cpu_before)
+        status = reaped.get(pid, (None, None))[0] if pid is not None else None
+        # What the test's processes wrote before they died is in the pipes: take it.
+        if pump is not None:
+            for fd in list(open_fds or ()):
+                for _ in range(4096):
+                    if fd not in open_fds:
+                        break
+                    before = (state["out"], len(err_buf), len(res_buf))
+                    pump(fd)
+                    if (state["out"], len(err_buf), len(res_buf)) == before:
+                        break
+        if own_pipes:
+            for fd in (out_r, err_r):
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        if loader_died:
+            self.drop_loader()
+        if wq:
+            write_all(OUT_FD, bytes(wq))
+            del wq[:]
+        for kind, buf in ((b"R", err_buf), (b"V", res_buf)):
+            for k in range(0, len(buf), CHUNK):
+                send(kind, bytes(buf[k:k + CHUNK]))
+        return {
+            "ev": "result", "wall": round(wall, 4), "cpu": round(cpu, 4), "mem_kb": int(mem),
+            "exit_code": os.WEXITSTATUS(status) if status is not None and os.WIFEXITED(status) else None,
+            "signal": os.WTERMSIG(status) if status is not None and os.WIFSIGNALED(status) else None,
+            "timed_out": bool(timed_out), "ole": bool(state and state["ole"]),
+            "out_bytes": state["out"] if state else 0,
+        }
+
+    def kill_others(self, keep):
+        """Every process of the test dies.  In its own pid namespace J is init: kill(-1)
+        reaches all of them and never J; with a loader to keep, kill them one by one."""
+        c = self.ctx
+        if c["ns"] and keep is None:
+            try:
+                os.kill(-1, signal.SIGKILL)
+            except OSError:
+                pass
+            return
+        if c["ns"]:
+            me = os.getpid()
+            for _ in range(50):
+                found = False
+                for name in os.listdir("/proc"):
+                    if name.isdigit() and int(name) not in (me, keep):
+                        try:
+                            os.kill(int(name), signal.SIGKILL)
+                            found = True
+                        except OSError:
+                            pass
+                if not found:
+                    break
+            return
+        if c.get("sweep"):
+            try:   # plain mode under a leased uid: kill(-1) as that uid is confined to it
+                os.kill(-1, signal.SIGKILL)
+            except OSError:
+                pass
+
+    def reap_all(self, exclude, deadline):
+        """Reap the test's processes (every child but ``exclude``, the loader); returns
+        pid -> (status, rusage).  Without a namespace and without a sweep, orphans that
+        left the process group are not waited for."""
+        out = {}
+        wait = self.ctx["ns"] or self.ctx.get("sweep")
+        while True:
+            try:
+                wpid, st, ru = os.wait4(-1, os.WNOHANG)
+            except ChildProcessError:
+                return out
+            if wpid:
+                out[wpid] = (st, ru)
+                continue
+            if not wait or time.monotonic() > deadline:
+                return out
+            if exclude is not None and not self.has_children(exclude):
+                return out
+            time.sleep(0.0005)
+
+    def has_children(self, exclude):
+        """Any process besides J and ``exclude`` still in the namespace?"""
+        me = os.getpid()
+        for name in os.listdir("/proc"):
+            if name.isdigit() and int(name) not in (me, exclude):
+                return True
+        return False
+
+    def fetch(self, path):
+        """Send a file the test produced (the compiled binary) to the host."""
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            return None
+        try:
+            import stat
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or st.st_size > self.job.get("fetch_max", 1 << 28):
+                return None
+            n = 0
+            while True:
+                chunk = os.read(fd, CHUNK)
+                if not chunk:
+                    break
+                send(b"B", chunk)
+                n += len(chunk)
+            return n
+        finally:
+            os.close(fd)
+
+
+# ----------------------------------------------------------------------------------
+# Supervisor
+# ----------------------------------------------------------------------------------
+def clone_into_namespaces():
+    """fork() whose child is born in new mount, pid and ipc namespaces (pid 1 of the new
+    pid namespace): one process per solution, no intermediate.  Raw clone(2) through a
+    ctypes call that keeps the GIL, then CPython's after-fork work in the child."""
+    import ctypes
+    if "clone" not in _PRIV:
+        pydll = ctypes.PyDLL(None, use_errno=True)
+        pydll.syscall.restype = ctypes.c_long
+        _PRIV["clone"] = pydll.syscall
+        _PRIV["after_fork"] = ctypes.pythonapi.PyOS_AfterFork_Child
+    flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | 17           # SIGCHLD
+    pid = _PRIV["clone"](56, flags, 0, 0, 0, 0)
+    if pid < 0:
+        raise OSError(ctypes.get_errno(), "clone: " + os.strerror(ctypes.get_errno()))
+    if pid == 0:
+        _PRIV["after_fork"]()
+    return pid
+
+
+def _solution_process(ctx, job):
+    """J, just cloned into its own namespaces: fresh tmpfs everywhere, its own /proc, then
+    the job.  Never returns."""
+    code = 70
+    try:
+        mount(None, "/", None, MS_REC | MS_PRIVATE)
+        fresh_tmpfs(ctx["box"], ctx["box_bytes"], mode="0755", over=True)
+        fresh_tmpfs(ctx["judge"], ctx["judge_bytes"], mode="0755",
+                    flags=MS_NOSUID | MS_NODEV | MS_NOEXEC, over=True)
+        # read-only for this mount (not the filesystem: J makes it writable per test files)
+        mount(None, ctx["judge"], None,
+              MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        fresh_tmpfs(ctx["tmp"], ctx["tmp_bytes"], over=True)
+        # /dev read-only; /dev/shm a small tmpfs of this solution's own (emptied per test)
+        fresh_tmpfs("/dev/shm", ctx["shm_bytes"], over=True)
+        mount(None, "/dev", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NOEXEC)
+        mount("proc", "/proc", "proc", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+              "hidepid=2")
+        runner = Runner(ctx, job)
+        runner.scrubbed.update((ctx["tmp"], "/dev/shm"))
+        runner.run()
+        code = 0
+    except EOFError:
+        code = 3
+    except BaseException as e:  # noqa: BLE001
+        try:
+            emit({"ev": "fatal", "message": ("%s: %s" % (type(e).__name__, e))[:2000]})
+        except BaseException:
+            pass
+        code = 71
+    os._exit(code)
+
+
+def serve(ctx):
+    """The supervisor loop: one job at a time, until Q or the host closes the channel."""
+    emit({"ev": "hello", "pid": os.getpid(), "seccomp": bool(ctx["seccomp"]),
+          "ns": ctx["ns"]})
+    while True:
+        try:
+            kind, payload = read_frame()
+        except EOFError:
+            return
+        if kind == b"Q":
+            return
+        if kind != b"H":
+            emit({"ev": "fatal", "message": "expected a job header"})
+            return
+        job = json.loads(payload)
+        if not ctx["ns"]:
+            try:
+                Runner(ctx, job).run()
+            except EOFError:
+                pass
+            return        # one job per process without namespaces
+        pid = clone_into_namespaces()
+        if pid == 0:
+            _solution_process(ctx, job)
+        _, status = os.waitpid(pid, 0)
+        if status != 0:
+            # J died without finishing its job: the host's stream may be mid-frame, so this
+            # sandbox cannot take another job.
+            emit({"ev": "aborted", "status": os.waitstatus_to_exitcode(status)})
+            return
+        # J (init of the solution's pid namespace) has been reaped, so every process of
+        # the solution is gone (the kernel waits for them before init's exit completes).
+        emit({"ev": "idle"})
 
 
 def main():
-    os.dup2(1, RESULT_FD)
+    os.dup2(0, IN_FD)
+    os.dup2(1, OUT_FD)
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)
     os.close(devnull)
-    try:
-        import ctypes
-        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)   # PR_SET_DUMPABLE=0: children cannot
-    except Exception:                              # ptrace us or open /proc/<us>/fd
-        pass
-    with open(sys.argv[1]) as f:
-        job = json.load(f)
-    codes = {}
-    if job.get("pylib"):
-        sys.path.append(job["pylib"])
-    if job["kind"] == "python":
-        import importlib
-        for name in PREIMPORT:
-            try:
-                importlib.import_module(name)
-            except Exception:
-                pass
-        with open(job["source"], "rb") as f:
-            src = f.read()
+    libc().prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)   # no ptrace, no /proc/<us>/fd for anyone
+    import importlib
+    for name in PREIMPORT:
         try:
-            codes["solution"] = compile(src, job["source"], "exec", dont_inherit=True)
-        except (SyntaxError, ValueError) as e:
-            _emit({"ev": "compile_error", "message": "%s: %s" % (type(e).__name__, e)})
-            return
-        if job.get("prelude"):
-            with open(job["prelude"], "rb") as f:
-                codes["prelude"] = compile(f.read(), "<prelude>", "exec", dont_inherit=True)
-    _emit({"ev": "ready"})
-    for test in job["tests"]:
-        _emit({"ev": "start", "i": test["i"]})
-        _emit(_run_one(job, test, codes))
-    _emit({"ev": "done"})
+            importlib.import_module(name)
+        except Exception:
+            pass
+    ctx = json.loads(sys.argv[1])
+    if ctx.get("pylib"):
+        sys.path.append(ctx["pylib"])
+    ctx["seccomp"] = build_seccomp() if ctx.get("seccomp", True) else None
+    prepare_privileges(ctx["seccomp"])
+    if ctx["ns"]:
+        restrict_capability_inheritance()
+    import gc
+    gc.collect()
+    gc.freeze()     # children's garbage collections then never touch (copy) these pages
+    if not ctx["ns"]:
+        libc().prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)   # orphans come back to us
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    serve(ctx)
 
 
 if __name__ == "__main__":

@@ -46,6 +46,7 @@ class Limits:
 
     def to_driver(self, nproc_extra: int = 0) -> dict:
         return {
+            "time_s": float(self.time_s),
             "cpu_s": max(1, int(math.ceil(self.time_s))),   # SIGXCPU at the limit
             "wall_s": float(self.effective_wall_s),
             "as_bytes": int(self.memory_mb) << 20,
@@ -70,6 +71,7 @@ class RunResult:
     time_cpu: float = 0.0
     memory_kb: int = 0
     isolation: str = "bubblewrap"
+    resource_limits: str = "rlimits-only"   # how memory/pids/CPU were limited: cgroup-v1|cgroup-v2|rlimits-only
     value: object = None           # functional mode: decoded JSON return value
     value_text: str | None = None  # functional mode: str() of the return value
     message: str = ""
@@ -88,6 +90,9 @@ class TestResult:
     exit_code: int | None = None
     signal: int | None = None
     isolation: str = "bubblewrap"
+    resource_limits: str = "rlimits-only"
+    stdout_sha256: str = ""        # the output is never kept whole: its hash and a prefix
+    stdout_prefix: str = ""
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -106,6 +111,8 @@ class JudgeReport:
     isolation: str = "bubblewrap"
     compile_output: str = ""
     language: str = ""
+    resource_limits: str = "rlimits-only"   # cgroup-v1 | cgroup-v2 | rlimits-only (per solution or per process)
+    seccomp: bool = False
 
     @property
     def passed(self) -> int:
@@ -117,7 +124,8 @@ class JudgeReport:
 
     @classmethod
     def from_tests(cls, tests: list[TestResult], *, isolation: str, language: str = "",
-                   compile_output: str = "") -> "JudgeReport":
+                   compile_output: str = "", resource_limits: str = "rlimits-only",
+                   seccomp: bool = False) -> "JudgeReport":
         counts: dict[str, int] = {}
         for t in tests:
             counts[t.verdict.value] = counts.get(t.verdict.value, 0) + 1
@@ -129,6 +137,7 @@ class JudgeReport:
             max_time_cpu=max((t.time_cpu for t in tests), default=0.0),
             max_memory_kb=max((t.memory_kb for t in tests), default=0),
             isolation=isolation, language=language, compile_output=compile_output,
+            resource_limits=resource_limits, seccomp=seccomp,
         )
 
     def to_dict(self) -> dict:
@@ -137,5 +146,6 @@ class JudgeReport:
             "max_time_wall": self.max_time_wall, "max_time_cpu": self.max_time_cpu,
             "max_memory_kb": self.max_memory_kb, "isolation": self.isolation,
             "language": self.language, "compile_output": self.compile_output,
+            "resource_limits": self.resource_limits, "seccomp": self.seccomp,
             "tests": [t.to_dict() for t in self.tests],
         }

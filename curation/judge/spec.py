@@ -17,12 +17,14 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from curation.errors import FieldError
+from curation.vocabulary import IO_FORMATS  # stdin | functional
+
 from .compare import normalize_rule
 from .results import JudgeReport, Limits
 from .sandbox import SandboxConfig
 
 SPEC_VERSION = 1
-IO_FORMATS = ("stdin", "functional")
 # Bounds that keep a hand-edited or hostile spec from asking the sandbox for absurd resources.
 MAX_TIME_LIMIT_S = 60.0
 MAX_MEMORY_MB = 8192
@@ -32,13 +34,8 @@ DEFAULT_MEMORY_MB = 512
 MIN_JUDGE_MEMORY_MB = 256
 
 
-class JudgeSpecError(ValueError):
+class JudgeSpecError(FieldError):
     """A spec that cannot be built; names the field."""
-
-    def __init__(self, field_name: str, message: str):
-        super().__init__(f"{field_name}: {message}")
-        self.field = field_name
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -184,6 +181,8 @@ class JudgeSpec:
             data = {k: v for k, v in item.items() if k not in ("inputs", "outputs", "fn_name")}
             data["tests"] = [{"input": i, "output": o} for i, o in zip(inputs, outputs)]
             data.setdefault("entry_point", item.get("fn_name"))
+            if item.get("fn_name") and not item.get("io_format"):
+                data["io_format"] = "functional"  # APPS/TACO ground truth: fn_name means a function call
             return cls.from_dict(data)
         tests = item.get("tests") or []
         if not isinstance(tests, list) or not all(isinstance(t, dict) for t in tests):

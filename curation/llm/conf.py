@@ -1,10 +1,11 @@
 """LLMConfig from the Django settings (LLM_*), with per-run overrides (command flags, run params)."""
 from __future__ import annotations
 
+from curation.errors import DomainError
 from .client import LLMConfig
 
 
-class LLMNotConfigured(ValueError):
+class LLMNotConfigured(DomainError):
     """No endpoint or model: nothing to call."""
 
 

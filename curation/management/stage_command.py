@@ -70,7 +70,8 @@ class StageCommand(BaseCommand):
         if as_json:
             self.stdout.write(json.dumps(summary, indent=2, default=str))
             return
-        self.stdout.write(f"{summary['stage']} run {summary['id']}: {summary['status']} ({summary.get('done', 0)}/{summary.get('total') or 0})")
+        self.stdout.write(f"{summary['stage']} run {summary['id']}: {summary['status']} ({summary.get('done', 0)}/{summary.get('total') or 0})"
+                          + (f", {summary['failed']} problems failed" if summary.get("failed") else ""))
         for key, value in summary.get("counts", {}).items():
             self.stdout.write(f"  {key}: {value}")
         for error in summary.get("errors", [])[:50]:
@@ -86,6 +87,7 @@ def stage_run_summary(run: StageRun) -> dict:
         "done": run.done,
         "total": run.total,
         "counts": run.counts,
+        "failed": run.failed_count,  # problems that failed; each is named with its reason in errors
         "errors": run.errors,
         "message": run.message,
         "prompt_tokens": run.prompt_tokens,

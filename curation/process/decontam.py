@@ -27,7 +27,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .dedup import (
+from .minhash import (
     MinHasher,
     NearDupConfig,
     content_hash,

@@ -24,10 +24,9 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from . import statement_layout as layout
+from curation.vocabulary import IO_FUNCTIONAL, IO_STDIN  # noqa: F401 — the project's io formats
 
-IO_STDIN = "stdin"
-IO_FUNCTIONAL = "functional"
+from . import statement_layout as layout
 
 # --------------------------------------------------------------------------------------------
 # Encoding clean-up

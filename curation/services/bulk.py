@@ -14,10 +14,12 @@ from django.db.models import F
 from django.http import QueryDict
 from django.utils import timezone
 
+from curation.errors import DomainError
 from curation.models import AuditEvent, Problem, ReviewLease, ReviewStatus, Selection, StageRun
 from curation.roles import user_has_role
 from curation.selectors import filter_query_string, problem_count_exact, problem_filter
 from curation.services.audit import audit_event_record
+from curation.services.selection import selection_record
 from curation.services.runs import run_finish, run_progress, run_start
 
 logger = logging.getLogger(__name__)
@@ -34,7 +36,7 @@ CHILD_STAGE = {"reverify": "verify", "repredict": "predict"}
 BATCH = 1000
 
 
-class BulkActionError(ValueError):
+class BulkActionError(DomainError):
     """The request is wrong (bad filter, unknown action, missing role): nothing was started."""
 
 
@@ -84,8 +86,9 @@ def bulk_action_start(
     query = filter_query_string(QueryDict(query.lstrip("?")))
     with transaction.atomic():
         if action == "add_to_selection" and not selection_id:
-            selection = Selection.objects.create(name=selection_name.strip()[:200], policy={"manual": True}, created_by=user)
-            audit_event_record(actor=user, action="selection_create", target=selection, after={"name": selection.name})
+            name = selection_name.strip()[:200]
+            selection = selection_record(name=name, user=user, policy={"manual": True}, preview={}, problem_ids=[],
+                                         audit_after={"name": name})
             selection_id = selection.pk
         count = bulk_action_count(query=query)
         run = StageRun.objects.create(

@@ -12,10 +12,10 @@ from __future__ import annotations
 import logging
 from typing import Callable
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from curation.collect.records import FLAG_NOT_JUDGEABLE
 from curation.judge import Limits, run_programs
 from curation.judge.checker_synthesis import (
     CHECKER_PROMPT_VERSION,
@@ -103,11 +103,11 @@ def _store(problem: Problem, *, source: str, origin: str, validation, reason: st
 
 
 def checker_synthesize(problem: Problem, *, complete: Complete | None = None, model: str = "", user=None,
-                       run: StageRun | None = None) -> CheckerCandidate:
+                       run: StageRun | None = None, task: CheckerTask | None = None) -> CheckerCandidate:
     """Ask the LLM for a checker, validate it in the sandbox, store the candidate (valid or
     rejected with the reason). The LLM and sandbox work happen outside any transaction."""
     complete, model = (complete, model) if complete is not None else llm_complete()
-    task = checker_task(problem)
+    task = task or checker_task(problem)
     if not task.tests:
         raise CheckerError(f"problem {problem.pk} has no training tests to validate a checker on")
     result: SynthesisResult = synthesize_checker(task, complete)
@@ -156,39 +156,64 @@ def checker_approve(candidate: CheckerCandidate, *, user, reverify: bool = True)
     return candidate
 
 
-def llm_complete() -> tuple[Complete, str]:
-    """The configured OpenAI-compatible endpoint as a `complete(messages) -> str` callable."""
-    base_url, model = getattr(settings, "LLM_BASE_URL", ""), getattr(settings, "LLM_MODEL", "")
-    if not base_url or not model:
-        raise CheckerError("no LLM configured: set LLM_BASE_URL and LLM_MODEL")
-    import openai
+class _Completer:
+    """The one LLM client (`curation.llm`) as the core's `complete(messages) -> str`, keeping the
+    token counts for the run row. A failed call raises: the service records it per problem."""
 
-    client = openai.OpenAI(base_url=base_url, api_key=getattr(settings, "LLM_API_KEY", "") or "none",
-                           timeout=float(getattr(settings, "LLM_TIMEOUT", 60)), max_retries=3)
+    def __init__(self, params: dict | None = None):
+        from curation.llm.client import LLMClient
+        from curation.llm.conf import LLMNotConfigured, llm_config
 
-    def complete(messages: list[dict]) -> str:
-        response = client.chat.completions.create(
-            model=model, messages=messages, temperature=float(getattr(settings, "LLM_TEMPERATURE", 0)),
-            max_tokens=max(2048, int(getattr(settings, "LLM_MAX_TOKENS", 1024))))
-        return response.choices[0].message.content or ""
+        try:
+            self.config = llm_config(params)
+        except LLMNotConfigured as exc:
+            raise CheckerError(str(exc)) from None
+        self.client = LLMClient(self.config)
+        self.model = self.config.model
 
-    return complete, model
+    def __call__(self, messages: list[dict]) -> str:
+        # A checker is a whole program: more room than a difficulty score needs.
+        out = self.client.complete(messages, max_tokens=max(2048, self.config.max_tokens))
+        if not out.ok:
+            raise CheckerError(f"the LLM call failed: {out.error}")
+        return out.text
+
+
+def llm_complete(params: dict | None = None) -> tuple[Complete, str]:
+    """The configured endpoint (settings LLM_*, overridden by `params`) and its model name."""
+    completer = _Completer(params)
+    return completer, completer.model
 
 
 def checkers_execute(run: StageRun) -> None:
     """Synthesise checkers for the given problems (default: every problem verification found
-    needing a checker or with inconsistent tests). `approve_valid` approves what validates
-    (measurement runs; curators approve on the problem page otherwise)."""
+    needing a checker, and those with inconsistent tests where `checker_likely_needed` sees a
+    second valid answer). `approve_valid` approves what validates (measurement runs; curators
+    approve on the problem page otherwise)."""
     ids = run.params.get("problem_ids")
     qs = Problem.objects.order_by("pk")
     qs = qs.filter(pk__in=ids) if ids is not None else qs.filter(verification_status__in=CANDIDATE_OUTCOMES)
-    complete, model = llm_complete()
+    complete = _Completer(run.params.get("llm") or None)
+    model = complete.model
     run_start(run, total=qs.count())
-    counts = {"valid": 0, "rejected": 0, "approved": 0, "failed": 0}
+    counts = {"valid": 0, "rejected": 0, "approved": 0, "failed": 0, "skipped": 0}
     errors = list(run.errors)
     for done, problem in enumerate(qs.iterator(), 1):
         try:
-            candidate = checker_synthesize(problem, complete=complete, model=model, run=run)
+            if FLAG_NOT_JUDGEABLE in (problem.flags or []):  # interactive: a checker cannot help
+                counts["skipped"] += 1
+                run_progress(run, done=done)
+                continue
+            task = checker_task(problem)
+            # A batch asks the LLM only where a checker is likely to help: problems with merely
+            # inconsistent tests whose wording and reference answers show no second valid answer
+            # are skipped (a curator can still ask for one on the problem page).
+            if ids is None and problem.verification_status == VerificationStatus.TESTS_INCONSISTENT \
+                    and not checker_likely_needed(problem, task)[0]:
+                counts["skipped"] += 1
+                run_progress(run, done=done)
+                continue
+            candidate = checker_synthesize(problem, complete=complete, model=model, run=run, task=task)
             counts[candidate.status] += 1
             if candidate.status == CheckerStatus.VALID and run.params.get("approve_valid"):
                 checker_approve(candidate, user=run.created_by, reverify=False)
@@ -202,4 +227,6 @@ def checkers_execute(run: StageRun) -> None:
         StageRun.objects.filter(pk=run.pk).update(counts=counts)
     run.counts = counts
     run.errors = errors
-    run.save(update_fields=["counts", "errors"])
+    run.prompt_tokens = complete.client.usage.prompt_tokens
+    run.completion_tokens = complete.client.usage.completion_tokens
+    run.save(update_fields=["counts", "errors", "prompt_tokens", "completion_tokens"])

@@ -20,7 +20,7 @@ from django.utils.text import slugify
 from curation.exports import ExportOptionsError, export_options_normalize, get_writer, split_assign
 from curation.models import DatasetSnapshot, Export, RunStatus, SnapshotItem
 from curation.services.audit import audit_event_record
-from curation.services.runs import run_finish, run_progress, run_start
+from curation.services.runs import ProblemFailures, run_finish, run_progress, run_start
 
 logger = logging.getLogger(__name__)
 
@@ -99,22 +99,21 @@ def export_execute(export_id: int) -> Export:
             rows = (
                 SnapshotItem.objects.filter(snapshot_id=export.snapshot_id)
                 .order_by("ordinal")
-                .values_list("ordinal", "data")
+                .values_list("ordinal", "problem_id", "data")
                 .iterator(chunk_size=batch_size)
             )
-            batch: list[dict] = []
-            for ordinal, data in rows:
+            failures = ProblemFailures(export, "export", stage="export")
+            batch: list[tuple[int | None, dict]] = []
+            for ordinal, problem_id, data in rows:
                 data["ordinal"] = ordinal
                 data["split"] = split_assign(data, options)
-                batch.append(data)
+                batch.append((problem_id, data))
                 if len(batch) >= batch_size:
-                    writer.write_batch(batch)
-                    done += len(batch)
+                    done += _write_isolated(writer, batch, failures)
                     batch = []
                     run_progress(export, done=done)
             if batch:
-                writer.write_batch(batch)
-                done += len(batch)
+                done += _write_isolated(writer, batch, failures)
             writer.close()
         os.replace(tmp_path, final_path)
     except Exception as exc:  # noqa: BLE001 — the row must say what happened
@@ -130,9 +129,31 @@ def export_execute(export_id: int) -> Export:
     export.sha256 = _sha256_file(final_path)
     export.done = done
     export.total = done
-    run_finish(export, message=f"{done} problems written")
+    run_finish(export, message=f"{done} problems written" + (f", {len(export.errors)} left out" if export.errors else ""))
     _emit_finished(export)
     return export
+
+
+ITEM_ERRORS = (ValueError, KeyError, TypeError)  # JudgeSpecError is a ValueError
+
+
+def _write_isolated(writer, batch: list[tuple[int | None, dict]], failures: ProblemFailures) -> int:
+    """Write a batch; should one item's data break the writer (a frozen item it cannot read: a
+    ValueError, KeyError or TypeError), write the batch item by item so only that item is left
+    out, recorded with its reason. Writers build every row of a batch before writing any byte,
+    so a failed batch leaves nothing behind. Anything else (the disk, the writer) fails the export."""
+    try:
+        writer.write_batch([data for _pid, data in batch])
+        return len(batch)
+    except ITEM_ERRORS:
+        written = 0
+        for problem_id, data in batch:
+            try:
+                writer.write_batch([data])
+                written += 1
+            except ITEM_ERRORS as exc:
+                failures.record(problem_id if problem_id is not None else data.get("problem_key"), exc)
+        return written
 
 
 def export_event_payload(export: Export) -> dict:

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from curation.errors import DomainError
 from curation.collect import ImportLimits, available_formats, get_importer
 from curation.collect.records import CanonicalProblem, RecordError
 from curation.models import ImportRun, Problem, ProblemRevision, ReferenceSolution, Source, TestCase
@@ -45,7 +46,7 @@ PROBLEM_FIELDS = (
 )
 
 
-class ImportRequestError(ValueError):
+class ImportRequestError(DomainError):
     """The request itself is wrong (unknown format, missing path): nothing was started."""
 
 

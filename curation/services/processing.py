@@ -219,9 +219,9 @@ STEP_FUNCTIONS = {"normalize": step_normalize, "samples": step_samples, "tests":
 
 
 def _global_steps():
-    from curation.services import dedup
+    from curation.services import decontamination, duplicates
 
-    return {"dedup": dedup.step_dedup, "decontam": dedup.step_decontam}
+    return {"dedup": duplicates.step_dedup, "decontam": decontamination.step_decontam}
 
 
 def process_execute(run: StageRun) -> None:

@@ -21,19 +21,24 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from curation.models import DIMENSIONS, DifficultyRubric, Prediction, PredictionStatus, Problem, Review, ReviewLease, ReviewStatus
+from curation.errors import DomainError
+from curation.models import (
+    DIMENSIONS,
+    Prediction,
+    PredictionStatus,
+    Problem,
+    Review,
+    ReviewLease,
+    ReviewStatus,
+)
 from curation.roles import user_has_role
 from curation.services.audit import audit_event_record
+from curation.services.rubrics import rubric_weights, scores_weighted
 
 CURATOR_STATUSES = (ReviewStatus.UNREVIEWED, ReviewStatus.IN_REVIEW)
 ADJUDICATION_STATUSES = (ReviewStatus.NEEDS_ADJUDICATION,)
 DECISIONS = ("accept", "reject")
-FALLBACK_WEIGHTS = {
-    "algorithmic_thinking": 0.30, "implementation": 0.20, "mathematics": 0.15, "data_structures": 0.15, "edge_cases": 0.20,
-}
-
-
-class ReviewError(Exception):
+class ReviewError(DomainError):
     """A review action that cannot be done; the message is shown to the user as is."""
 
 
@@ -47,27 +52,6 @@ class LeaseError(ReviewError):
 
 class ReviewPermissionError(ReviewError):
     pass
-
-
-def rubric_weights() -> dict[str, float]:
-    rubric = DifficultyRubric.objects.filter(is_active=True).order_by("-created_at").first()
-    weights = dict(rubric.weights) if rubric and rubric.weights else {}
-    if set(weights) != set(DIMENSIONS):
-        try:
-            from curation.difficulty.rubric import DEFAULT_WEIGHTS
-
-            weights = dict(DEFAULT_WEIGHTS)
-        except Exception:  # noqa: BLE001 — the rubric module is optional here
-            weights = dict(FALLBACK_WEIGHTS)
-    return weights
-
-
-def weighted_score(scores: dict[str, float | None], weights: dict[str, float] | None = None) -> float | None:
-    weights = weights or rubric_weights()
-    if any(scores.get(dim) is None for dim in DIMENSIONS):
-        return None
-    total = sum(weights.get(dim, 0.0) for dim in DIMENSIONS) or 1.0
-    return sum(float(scores[dim]) * weights.get(dim, 0.0) for dim in DIMENSIONS) / total
 
 
 def _statuses(adjudication: bool) -> tuple[str, ...]:
@@ -209,7 +193,7 @@ def _predicted_weighted(problem: Problem) -> float | None:
 def _reviewer_weighted(problem: Problem, adjusted: dict, weights: dict) -> float | None:
     scores = problem.scores()
     scores.update(adjusted)
-    return weighted_score(scores, weights)
+    return scores_weighted(scores, weights)
 
 
 def _apply_scores(problem: Problem, adjusted_sets: list[dict], weights: dict) -> None:
@@ -218,7 +202,7 @@ def _apply_scores(problem: Problem, adjusted_sets: list[dict], weights: dict) ->
         if values:
             setattr(problem, f"score_{dim}", sum(values) / len(values))
     if any(adjusted_sets):
-        new_weighted = weighted_score(problem.scores(), weights)
+        new_weighted = scores_weighted(problem.scores(), weights)
         if new_weighted is not None:
             problem.weighted_score = new_weighted
 

@@ -67,9 +67,13 @@ class ProblemFailures:
 
     def __init__(self, run, step: str, *, stage: str | None = None, on_failure: dict | None = None,
                  counts: dict | None = None) -> None:
+        # Work without a run row (a snapshot) keeps its errors here, for its own record.
+        run = run if run is not None else _Unsaved()
         self.run = run
         # Where "failed" is counted: the run's counts, or a step's own entry in them (process).
-        self.counts = counts if counts is not None else run.counts
+        self.counts = counts if counts is not None else getattr(run, "counts", None)
+        if self.counts is None:
+            self.counts = {}
         self.step = step
         self.stage = stage or getattr(run, "stage", "") or step
         self.on_failure = on_failure or {}  # extra fields set on a failed problem (process_status=failed)
@@ -94,15 +98,23 @@ class ProblemFailures:
         message = " ".join(message.split())[:500]
         logger.warning("%s: problem %s failed: %s", self.step, problem_id, message)
         self.failed += 1
-        self.failed_ids.add(int(problem_id))
+        label = problem_id
+        try:
+            problem_id = int(problem_id)
+        except (TypeError, ValueError):
+            problem_id = None  # an item whose problem is gone: recorded on the run only
+        if problem_id is not None:
+            self.failed_ids.add(problem_id)
         self.counts["failed"] = self.counts.get("failed", 0) + 1
-        self.run.errors = list(self.run.errors) + [{"record": f"problem {problem_id}", "field": self.step, "message": message}]
-        if self.run.pk:
+        self.run.errors = list(self.run.errors) + [{"record": f"problem {label}", "field": self.step, "message": message}]
+        if self.run.pk is not None:
             # Narrow UPDATEs: the run row's errors and counts, the problem's own error.
             fields = {"errors": self.run.errors[:MAX_STORED_ERRORS]}
             if hasattr(self.run, "counts"):
                 fields["counts"] = self.run.counts
             type(self.run).objects.filter(pk=self.run.pk).update(**fields)
+        if problem_id is None:
+            return
         current = Problem.objects.filter(pk=problem_id).values_list("stage_errors", flat=True).first()
         if current is None:
             return
@@ -111,12 +123,22 @@ class ProblemFailures:
         Problem.objects.filter(pk=problem_id).update(stage_errors=errors, **self.on_failure)
 
     def clear(self, problem_ids) -> None:
-        """Forget this stage's earlier error on problems that have now gone through it."""
+        """Forget this step's earlier error on problems that have now gone through it."""
         from curation.models import Problem
 
         ids = [pk for pk in problem_ids if pk not in self.failed_ids]
         stale = Problem.objects.filter(pk__in=ids).exclude(stage_errors={}).values_list("pk", "stage_errors")
         for pk, errors in stale:
-            if self.stage in (errors or {}):
+            # Only this step's own error: a later step of the stage succeeding does not undo it.
+            if self.stage in (errors or {}) and errors[self.stage].get("step", self.step) == self.step:
                 errors = {k: v for k, v in errors.items() if k != self.stage}
                 Problem.objects.filter(pk=pk).update(stage_errors=errors)
+
+
+class _Unsaved:
+    pk = None
+    stage = ""
+
+    def __init__(self) -> None:
+        self.errors: list[dict] = []
+        self.counts: dict = {}

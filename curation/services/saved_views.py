@@ -4,12 +4,13 @@ from __future__ import annotations
 from django.db import transaction
 from django.http import QueryDict
 
+from curation.errors import DomainError
 from curation.models import SavedView
 from curation.selectors import filter_query_string
 from curation.services.audit import audit_event_record
 
 
-class SavedViewError(ValueError):
+class SavedViewError(DomainError):
     pass
 
 

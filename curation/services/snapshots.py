@@ -12,16 +12,16 @@ import json
 from collections import Counter
 from typing import Any, Iterable
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.http import QueryDict
 
+from curation.errors import FieldError
 from curation.filters import ProblemFilter
 from curation.models import (
     DIMENSIONS,
     Calibration,
     DatasetSnapshot,
-    DifficultyRubric,
     Problem,
     ReferenceSolution,
     Selection,
@@ -30,17 +30,16 @@ from curation.models import (
 )
 from curation.selectors import problem_judge_spec
 from curation.services.audit import audit_event_record
+from curation.services.bulk_insert import insert_values
+from curation.services.rubrics import rubric_current
+from curation.services.selection import selection_record
+from curation.services.runs import ProblemFailures
 
 FREEZE_BATCH_SIZE = 500
 
 
-class SnapshotCriteriaError(ValueError):
+class SnapshotCriteriaError(FieldError):
     """The criteria are wrong; `field` names the offending one (e.g. `filters.bucket`)."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 # --- freezing --------------------------------------------------------------------------------
@@ -151,7 +150,9 @@ def _decontamination_normalize(decontamination: dict | None) -> dict | None:
     return {"benchmarks": sorted(benchmarks), "cutoff_date": cutoff}
 
 
-def _freeze_batch(ids: list[int]) -> list[tuple[Problem, dict]]:
+def _freeze_batch(ids: list[int], failures: ProblemFailures | None = None) -> list[tuple[Problem, dict]]:
+    """(problem, frozen item) for each id; a problem that cannot be frozen (its judge spec cannot
+    be built) is left out and recorded in `failures`, or raises when none is given."""
     problems = {p.pk: p for p in Problem.objects.filter(pk__in=ids).select_related("source")}
     tests: dict[int, list[dict]] = {}
     for t in (
@@ -167,26 +168,28 @@ def _freeze_batch(ids: list[int]) -> list[tuple[Problem, dict]]:
         .values("problem_id", "language", "code")
     ):
         solutions.setdefault(s["problem_id"], []).append(s)
-    return [
-        (problems[pk], problem_freeze(problems[pk], tests.get(pk, []), solutions.get(pk, [])))
-        for pk in ids
-        if pk in problems
-    ]
+    frozen = []
+    for pk in ids:
+        if pk not in problems:
+            continue
+        try:
+            frozen.append((problems[pk], problem_freeze(problems[pk], tests.get(pk, []), solutions.get(pk, []))))
+        except (ValueError, TypeError, KeyError) as exc:  # JudgeSpecError is a ValueError
+            if failures is None:
+                raise
+            failures.record(pk, exc)
+    return frozen
 
 
 def _items_insert(rows: list[SnapshotItem], batch_size: int) -> None:
-    """Insert new items: COPY on PostgreSQL (bulk_create's parameter quoting of large JSON is
-    several times slower), bulk_create elsewhere. Same transaction either way."""
-    if connection.vendor != "postgresql":
-        SnapshotItem.objects.bulk_create(rows, batch_size=batch_size)
-        return
-    table = SnapshotItem._meta.db_table
-    with connection.cursor() as cursor:
-        with cursor.cursor.copy(
-            f"COPY {table} (snapshot_id, problem_id, ordinal, problem_key, content_hash, data) FROM STDIN"
-        ) as copy:
-            for r in rows:
-                copy.write_row((r.snapshot_id, r.problem_id, r.ordinal, r.problem_key, r.content_hash, json.dumps(r.data)))
+    """Insert new items through the one COPY path (bulk_insert.insert_values: COPY on PostgreSQL,
+    whose bulk_create parameter quoting of large JSON is several times slower; bulk_create
+    elsewhere). Same transaction either way."""
+    insert_values(
+        SnapshotItem, ["snapshot", "problem", "ordinal", "problem_key", "content_hash", "data"],
+        [(r.snapshot_id, r.problem_id, r.ordinal, r.problem_key, r.content_hash, r.data) for r in rows],
+        batch_size=batch_size,
+    )
 
 
 # --- create / diff ---------------------------------------------------------------------------
@@ -233,7 +236,7 @@ def _snapshot_create_once(*, name, user, selection, filters, criteria, decontami
     with transaction.atomic():
         ids = snapshot_problem_ids(selection=selection, filters=filters)
         version = (DatasetSnapshot.objects.filter(name=name).aggregate(v=Max("version"))["v"] or 0) + 1
-        rubric = DifficultyRubric.objects.filter(is_active=True).order_by("-created_at").first()
+        rubric = rubric_current()
         calibration = Calibration.objects.filter(is_active=True).order_by("-created_at").first()
         snapshot = DatasetSnapshot.objects.create(
             name=name,
@@ -247,9 +250,10 @@ def _snapshot_create_once(*, name, user, selection, filters, criteria, decontami
         counts = {key: Counter() for key in ("bucket", "source", "platform", "month", "io_format", "review_status")}
         n_tests = 0
         ordinal = 0
+        failures = ProblemFailures(None, "snapshot", stage="snapshot")
         for start in range(0, len(ids), batch_size):
             rows = []
-            for problem, data in _freeze_batch(ids[start : start + batch_size]):
+            for problem, data in _freeze_batch(ids[start : start + batch_size], failures):
                 h = item_hash(data)
                 digest.update(f"{data['problem_key']}\t{h}\n".encode("utf-8"))
                 rows.append(
@@ -277,6 +281,8 @@ def _snapshot_create_once(*, name, user, selection, filters, criteria, decontami
             "rubric_version": rubric.version if rubric else None,
             "calibration_version": calibration.version if calibration else None,
             "decontamination": decontamination,
+            # Problems the criteria picked that could not be frozen, and why (also on each problem).
+            "excluded": [{"record": e["record"], "message": e["message"]} for e in failures.run.errors],
             "item_hash": "sha256 of the item's frozen data (sorted-key JSON)",
             "content_hash": "sha256 over 'problem_key<TAB>item_hash<LF>' in ordinal order",
         }
@@ -349,13 +355,7 @@ def selection_create(
     if filters:
         ids.extend(snapshot_problem_ids(filters=filters))
     ids = list(dict.fromkeys(ids))
-    with transaction.atomic():
-        selection = Selection.objects.create(
-            name=name,
-            policy={"kind": "manual", **(policy or {}), **({"filters": filters} if filters else {})},
-            preview={"count": len(ids)},
-            created_by=user if getattr(user, "is_authenticated", False) else None,
-        )
-        selection.problems.add(*ids)
-        audit_event_record(actor=user, action="selection_create", target=selection, after={"name": name, "count": len(ids)})
-    return selection
+    return selection_record(
+        name=name, user=user, policy={"kind": "manual", **(policy or {}), **({"filters": filters} if filters else {})},
+        preview={"count": len(ids)}, problem_ids=ids,
+    )

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
@@ -29,6 +28,7 @@ from django.conf import settings
 from django.db import transaction
 
 from curation.judge import JudgeReport, Limits, SandboxConfig, Verdict
+from curation.judge.checker_synthesis import accepts_many_answers
 from curation.judge.spec import JudgeSpec, JudgeSpecError
 from curation.judge.languages import LANGUAGES
 from curation.models import Problem, StageRun, VerificationRun, VerificationStatus
@@ -45,11 +45,6 @@ MIN_TIME_LIMIT_MS = 1000
 # Slack over a source's limit: the source measured C++ or PyPy, we run CPython.
 SOURCE_LIMIT_SLACK = 2.0
 MAX_REFERENCES = 3
-ANY_ANSWER = re.compile(
-    r"print any|output any|any of them|any valid|any correct|any such|any possible|any one of|"
-    r"if there are (several|multiple|many)|there may be (several|multiple)|in any order",
-    re.I,
-)
 
 
 def sandbox_config() -> SandboxConfig:
@@ -162,7 +157,7 @@ def classify(job: ProblemJob, statement: str) -> tuple[str, str, list[int]]:
         return VerificationStatus.REFERENCE_TOO_SLOW, f"{sum(1 for t in best.tests if t.verdict == Verdict.TLE)} tests over the time limit", []
     wrong = [job.test_ids[t.index] for t in best.tests if t.verdict == Verdict.WA]
     if failing <= {Verdict.WA, Verdict.TLE}:
-        if ANY_ANSWER.search(statement or ""):
+        if accepts_many_answers(statement):  # the wording, one definition (checker_synthesis)
             return VerificationStatus.NEEDS_CHECKER, f"{len(wrong)} wrong answers on a problem that accepts any valid answer", wrong
         return VerificationStatus.TESTS_INCONSISTENT, f"reference disagrees with {len(wrong)} tests", wrong
     first = next(t for t in best.tests if t.verdict not in (Verdict.AC, Verdict.WA, Verdict.TLE))

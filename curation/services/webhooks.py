@@ -32,12 +32,13 @@ from django.db.models import F
 from django.utils import timezone
 from standardwebhooks import Webhook as StandardWebhook
 
+from curation.errors import FieldError
 from curation.models import Webhook, WebhookDelivery
 from curation.services.audit import audit_event_record
 
 logger = logging.getLogger(__name__)
 
-WEBHOOK_EVENTS = ("snapshot.created", "export.finished", "run.finished", "training_run.finished")
+WEBHOOK_EVENTS = ("snapshot.created", "export.finished", "run.finished", "training_run.finished", "eval_run.finished")
 WEBHOOK_MAX_RETRIES = 5
 WEBHOOK_TIMEOUT_SECONDS = 10.0
 # Only a short excerpt of the receiver's answer is kept: enough to debug a failing receiver,
@@ -46,11 +47,8 @@ RESPONSE_EXCERPT_CHARS = 200
 URL_MAX_LENGTH = 2000
 
 
-class WebhookInputError(ValueError):
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+class WebhookInputError(FieldError):
+    """A webhook's url, events or secret refused; `field` names it."""
 
 
 class WebhookTargetRefused(ValueError):

@@ -41,7 +41,7 @@ def get(mapping, key):
 
 @register.filter
 def status_class(value) -> str:
-    good = {"ok", "verified", "accepted", "succeeded", "AC", "easy"}
+    good = {"ok", "verified", "accepted", "succeeded", "AC", "easy", "valid", "approved"}
     bad = {"failed", "rejected", "error", "tests_inconsistent", "incomplete", "WA", "RE", "TLE", "MLE", "CE", "OLE", "SE", "hard"}
     warn = {"needs_adjudication", "needs_checker", "no_reference", "reference_too_slow", "partial", "running", "in_review", "medium"}
     value = str(value)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from curation.models import (
+    Calibration,
     DifficultyRubric,
     ImportRun,
     Prediction,
@@ -35,6 +36,7 @@ def seed_everything(users, problems) -> dict[str, int]:
     export = export_execute(export_create(snapshot=snapshot, format="parquet", user=users["curator"]).pk)
     webhook = Webhook.objects.create(url="http://127.0.0.1:9/h", secret=webhook_secret_generate(), events=["*"])
     delivery = WebhookDelivery.objects.create(webhook=webhook, event="run.finished", message_id="msg_1", payload={"a": 1})
+    calibration = Calibration.objects.create(version="seeded", rubric=rubric, weights=rubric.weights, fitted={"method": "isotonic"})
     from training_jobs.models import ComputeTarget
     from training_jobs.services.runs import recipe_create, training_run_create
 
@@ -46,6 +48,7 @@ def seed_everything(users, problems) -> dict[str, int]:
     return {
         "training-runs": training_run.pk,
         "compute-targets": target.pk,
+        "calibrations": calibration.pk,
         "problems": p.pk,
         "tests": p.tests.first().pk,
         "solutions": p.solutions.first().pk,

@@ -16,11 +16,11 @@ def test_login_and_filter_updates_results_and_url(live_server, new_page, make_us
     login(page, live_server.url, "vera")
     assert page.locator("#result-count").inner_text().startswith("4 problems")
     page.fill("#id_q", "knapsack")
-    page.wait_for_function("document.querySelector('#result-count').innerText.startsWith('1 problem')")
+    page.wait_for_function("() => document.querySelector('#result-count').innerText.startsWith('1 problem')")
     assert "q=knapsack" in page.url  # hx-push-url: the filtered view is bookmarkable
     assert page.locator("#problem-rows tr").count() == 1
     page.select_option("#id_bucket", "easy")
-    page.wait_for_function("document.querySelector('#result-count').innerText.startsWith('0 problems')")
+    page.wait_for_function("() => document.querySelector('#result-count').innerText.startsWith('0 problems')")
     assert "bucket=easy" in page.url
     shot(page, "filter")
     # The URL alone reproduces the view (bookmark / reload).
@@ -158,7 +158,7 @@ def test_dashboard_charts_and_pipeline_page_render_without_errors(live_server, n
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     login(page, live_server.url, "ada")
     page.goto(f"{live_server.url}/dashboard/")
-    page.wait_for_function("window.Chart && Chart.getChart(document.getElementById('chart-buckets'))")
+    page.wait_for_function("() => window.Chart && Chart.getChart(document.getElementById('chart-buckets'))")
     shares = page.evaluate("Chart.getChart(document.getElementById('chart-buckets')).data.datasets.map(d => d.data)")
     assert shares[0][0] == pytest.approx(40.0) and shares[1][0] == pytest.approx(100 / 7)
     shot(page, "dashboard")

@@ -99,3 +99,13 @@ def test_check_inside_refuses_dotdot_and_outside_paths(tmp_path):
     (root / "ok.txt").write_text("fine")
     assert read_text_file(root / "ok.txt", "f", FolderHasher(root), 100) == "fine"
     assert SHARED_DATA.is_dir()
+
+
+def test_row_files_linked_into_a_folder_are_refused(tmp_path):
+    (tmp_path / "rows").mkdir()
+    shutil.copy(FIXTURES / "taco.jsonl", tmp_path / "rows" / "a.jsonl")
+    os.symlink(FIXTURES / "taco.jsonl", tmp_path / "rows" / "b.jsonl")
+    ok, errors = run("taco", tmp_path / "rows")
+    assert ok and {p.external_id for p in ok} == {p.external_id for p in run("taco", FIXTURES / "taco.jsonl")[0]}
+    assert [(Path(e.file).name, e.message) for e in errors if e.record == "file"] == [
+        ("b.jsonl", "symbolic link; refused (links may point anywhere)")]

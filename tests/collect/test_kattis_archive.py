@@ -184,3 +184,25 @@ def test_archive_imports_through_the_service_with_groups_and_flags(tmp_path):
     again = imports.import_run_execute(
         imports.import_run_create(path=str(archive), format_name="kattis", source_name="kattis-archive").pk)
     assert (again.created_count, again.updated_count, again.unchanged_count) == (0, 0, 6)
+
+
+@pytest.mark.django_db
+def test_api_shows_the_test_group(tmp_path):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from rest_framework.test import APIClient
+
+    from curation.models import TestCase
+    from curation.services import imports
+    from curation.services.accounts import roles_ensure
+
+    scoring_package(tmp_path / "alpha")
+    imports.import_run_execute(imports.import_run_create(path=str(tmp_path / "alpha"), format_name="kattis").pk)
+    roles_ensure()
+    user = get_user_model().objects.create_user("v")
+    user.groups.add(Group.objects.get(name="viewer"))
+    client = APIClient()
+    client.force_authenticate(user)
+    test = TestCase.objects.get(group="group2")
+    data = client.get(f"/api/v1/tests/{test.pk}/").json()
+    assert (data["group"], data["kind"]) == ("group2", "hidden")

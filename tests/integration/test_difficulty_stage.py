@@ -5,7 +5,8 @@ import json
 import pytest
 
 from curation.models import Calibration, DifficultyModel, PassRateMeasurement, Prediction, Problem, Selection, StageRun
-from curation.services import difficulty, imports, stages
+from curation.services import imports, pass_rates, rubrics, stages
+from curation.services import selection as selection_services
 from tests.fixtures.openai_server import OpenAITestServer
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +37,7 @@ def test_features_model_trains_predicts_and_shows_cv_accuracy(problems):
     assert run.status == "succeeded" and run.counts["ok"] == 40
     p = Problem.objects.get(pk=ids[0])
     assert all(1 <= s <= 10 for s in p.scores().values())
-    assert p.weighted_score == pytest.approx(sum(w * p.scores()[d] for d, w in difficulty.rubric_active().weights.items()))
+    assert p.weighted_score == pytest.approx(sum(w * p.scores()[d] for d, w in rubrics.rubric_active().weights.items()))
     assert Prediction.objects.filter(problem=p, predictor="features").count() == 1
 
 
@@ -77,7 +78,7 @@ def test_pass_rates_calibration_and_selection(problems, tmp_path):
         graded.append({"question_id": p.external_id, "graded_list": [True] * passes + [False] * (10 - passes)})
     path = tmp_path / "graded.json"
     path.write_text(json.dumps({"model": "reference-model", "results": graded}))
-    summary = difficulty.pass_rates_import(path=str(path))
+    summary = pass_rates.pass_rates_import(path=str(path))
     assert summary["matched"] == len(graded) and PassRateMeasurement.objects.filter(origin="imported").exists()
 
     run = run_stage("calibrate", params={"method": "isotonic"})
@@ -90,7 +91,7 @@ def test_pass_rates_calibration_and_selection(problems, tmp_path):
     assert hardest.calibrated_pass_rate <= easiest.calibrated_pass_rate
     assert (easiest.bucket, hardest.bucket) == ("easy", "hard")
 
-    preview = difficulty.selection_preview({"policy": "target_easy_share", "target_easy_share": 0.2})
+    preview = selection_services.selection_preview({"policy": "target_easy_share", "target_easy_share": 0.2})
     buckets = {b: Problem.objects.filter(bucket=b, is_duplicate=False).count() for b in ("easy", "medium", "hard")}
     non_easy = buckets["medium"] + buckets["hard"]
     assert preview["by_bucket"]["hard"] == {"kept": buckets["hard"], "dropped": 0}

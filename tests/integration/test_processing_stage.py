@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from curation.models import ContaminationMatch, DuplicateCluster, Problem, StageRun, TestCase
-from curation.services import dedup, imports
+from curation.services import decontamination, imports
 
 pytestmark = pytest.mark.django_db
 
@@ -90,7 +90,7 @@ def test_a_benchmark_problem_is_flagged_when_it_appears_in_another_source(shared
     train_path.write_text(json.dumps(copy) + "\n" + lines[0].replace('"task_id": "', '"task_id": "other-') + "\n")
     run_import(train_path, "leetcodedataset", "scraped")
 
-    assert dedup.benchmark_mark(name="lcb", source_name="livecodebench-like") == 20
+    assert decontamination.benchmark_mark(name="lcb", source_name="livecodebench-like") == 20
     summary = process(capsys, "--step", "decontam")
     assert summary["counts"]["decontam"]["benchmark_problems"] == 20
     target = Problem.objects.get(source__name="livecodebench-like", external_id=json.loads(lines[5])["task_id"])

@@ -25,14 +25,14 @@ def _procs():
 
 
 def survivors(marker: str | None = None) -> list:
-    lo, hi = CONFIG.uid_range
-    found = []
-    for pid, uid, cmd in _procs():
-        if pid == os.getpid():
-            continue
-        if (marker and marker.encode() in cmd) or (os.getuid() == 0 and lo <= uid <= hi):
-            found.append((pid, uid, cmd[:200]))
-    return found
+    """Processes a judge run left behind: those carrying ``marker`` in their command line,
+    and (as root) those under a sandbox uid that no live sandbox holds, or inside one of
+    this process's idle sandboxes besides its supervisor.  Other judges running on the
+    machine at the same time hold their uids' leases, so they never count."""
+    from curation.judge.sandbox import stray_processes
+    found = [(pid, uid, cmd[:200]) for pid, uid, cmd in _procs()
+             if pid != os.getpid() and marker and marker.encode() in cmd]
+    return found + stray_processes(CONFIG)
 
 
 def assert_no_survivors(marker: str | None = None, wait: float = 2.0) -> None:

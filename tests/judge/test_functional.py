@@ -66,6 +66,29 @@ def test_state_does_not_leak_between_tests():
     assert fj(code, [("x = 1", "1")] * 5, "f").verdict == Verdict.AC
 
 
+def test_module_code_runs_once_per_solution():
+    """Module-level work is paid once (LeetCode's semantics), each test still starts from
+    the loaded state: a 0.5 s precomputation does not cost 0.5 s per test."""
+    code = ("import time\nt = time.process_time()\nwhile time.process_time() - t < 0.5:\n"
+            "    pass\nloads = [1]\n"
+            "class Solution:\n    def f(self, x):\n        loads.append(x)\n        return len(loads)\n")
+    rep = fj(code, [("x = 1", "2")] * 6, "f", limits=Limits(time_s=2, wall_s=30))
+    assert rep.verdict == Verdict.AC, rep.tests
+    assert rep.max_time_cpu < 0.3, rep.tests
+
+
+def test_loader_killed_by_a_test_is_reloaded():
+    code = ("import os, signal\nclass Solution:\n    def f(self, x):\n"
+            "        if x == 2:\n            os.kill(os.getppid(), 9)\n"
+            "            for p in os.listdir('/proc'):\n"
+            "                if p.isdigit() and int(p) != os.getpid():\n"
+            "                    try: os.kill(int(p), 9)\n"
+            "                    except OSError: pass\n"
+            "        return x\n")
+    rep = fj(code, [("x = 1", "1"), ("x = 2", "2"), ("x = 3", "3"), ("x = 4", "4")], "f")
+    assert rep.verdict == Verdict.AC, rep.tests
+
+
 @pytest.mark.slow
 def test_leetcode_reference_solutions_pass(shared_data):
     """All 228 reference solutions of LeetCodeDataset v0.3.1 pass all their (valid) tests."""
@@ -76,10 +99,12 @@ def test_leetcode_reference_solutions_pass(shared_data):
 
     def one(r):
         tests = leetcode_tests(r["input_output"])
-        # Module-level precomputation (sieves up to 10^6) runs once per test: be generous.
+        # Module-level code (sieves up to 10^6) runs once per solution.  The slowest tests
+        # take ~6 s of CPU on a loaded machine; the wall limit is generous so that a busy
+        # CI machine (other judges beside) does not turn CPU-bound tests into wall TLEs.
         rep = judge_solution(r["completion"], "python3", tests, mode="functional",
                              function_name=r["entry_point"], prelude=r["prompt"],
-                             limits=Limits(time_s=15, memory_mb=1024), config=CONFIG)
+                             limits=Limits(time_s=10, wall_s=90, memory_mb=1024), config=CONFIG)
         bad = [(t.index, t.verdict.value, t.diff, t.stderr[-300:]) for t in rep.tests
                if t.verdict != Verdict.AC]
         return r["task_id"], len(tests), bad

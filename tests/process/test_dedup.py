@@ -2,13 +2,11 @@ import datetime as dt
 
 import numpy as np
 
-from curation.process.dedup import (
-    DedupItem,
+from curation.process.dedup import DedupItem, canonical_key, dedup, statement_numbers
+from curation.process.minhash import (
     MinHasher,
     NearDupConfig,
-    canonical_key,
     content_hash,
-    dedup,
     estimated_jaccard,
     exact_duplicate_groups,
     exact_jaccard,
@@ -16,7 +14,6 @@ from curation.process.dedup import (
     lsh_candidate_pairs,
     normalize_for_hash,
     optimal_bands,
-    statement_numbers,
 )
 
 # Found by running find_near_duplicates over the 383 `## Description` sections (even at threshold

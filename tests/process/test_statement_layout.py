@@ -174,3 +174,20 @@ def test_real_codeforces_example_renders_line_by_line(shared_data):
     html = markdown_to_safe_html(normalize_statement(rec.statement, rec.statement_format))
     assert "<pre><code>YES\n3 1\n4 1\n1 2\n5 2\n2 6\n</code></pre>" in html
     assert "<h2>Examples</h2>" in html and "$10^5$" in html
+
+
+@pytest.mark.django_db
+def test_normalize_step_flags_lost_superscripts_and_clears_the_flag_when_fixed():
+    from curation.models import Problem, Source
+    from curation.services.processing import problem_normalize
+
+    src = Source.objects.create(name="lc")
+    p = Problem.objects.create(source=src, external_id="x", title="X", statement_original=LC, statement=LC,
+                               content_hash="h", flags=["no_solution"], extra={"statement_format": "text"})
+    problem_normalize(p)
+    assert p.flags == ["no_solution", "lost_superscript"]
+    assert p.extra["statement_warnings"]["lost_superscript"] == ["nums.length <= 105", "<= nums[i] <= 109"]
+    assert "### Example 1" in p.statement
+    p.statement_original = LC.replace("105", "10^5").replace("109", "10^9")
+    problem_normalize(p)
+    assert p.flags == ["no_solution"] and "statement_warnings" not in p.extra

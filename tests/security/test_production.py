@@ -19,7 +19,8 @@ CACHE_PASSWORD = "cache-pw-" + secrets.token_hex(8)
 
 
 def production_env(tmp_path: Path, **extra) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL", "TLS", "STATIC_ROOT"}}
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL", "TLS", "STATIC_ROOT",
+                                                         "DJANGO_ALLOW_ASYNC_UNSAFE"}}
     env.update(
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="testserver,microcoder.example.org",

@@ -7,7 +7,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from curation.models import AuditEvent, Problem, Review, ReviewLease
-from curation.services import review as review_services
 from curation.services.review import LeaseError, ReviewError, StaleVersionError, review_lease_acquire, review_submit
 
 
@@ -203,6 +202,14 @@ def test_skip_moves_to_the_next_problem(client, users, make_problem):
     assert AuditEvent.objects.filter(action="review_lease_release").count() == 1
 
 
+@pytest.mark.django_db
 def test_weighted_score_uses_rubric_weights():
-    assert review_services.weighted_score({d: 5 for d in review_services.FALLBACK_WEIGHTS}, review_services.FALLBACK_WEIGHTS) == pytest.approx(5.0)
-    assert review_services.weighted_score({"algorithmic_thinking": 5}, review_services.FALLBACK_WEIGHTS) is None
+    from curation.models import DIMENSIONS, DifficultyRubric
+    from curation.services.rubrics import scores_weighted
+
+    scores = {d: 5 for d in DIMENSIONS}
+    assert scores_weighted(scores) == pytest.approx(5.0)  # the default rubric while none is stored
+    assert scores_weighted({"algorithmic_thinking": 5}) is None
+    DifficultyRubric.objects.create(version="maths-only", is_active=True,
+                                    weights={d: 1.0 if d == "mathematics" else 0.0 for d in DIMENSIONS})
+    assert scores_weighted({**scores, "mathematics": 9}) == pytest.approx(9.0)

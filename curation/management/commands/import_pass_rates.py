@@ -3,7 +3,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from curation.difficulty.passrate import GradedResultsError
-from curation.services.difficulty import pass_rates_import
+from curation.services.pass_rates import pass_rates_import
 
 
 class Command(BaseCommand):

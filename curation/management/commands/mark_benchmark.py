@@ -2,7 +2,7 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand
 
-from curation.services.dedup import benchmark_mark
+from curation.services.decontamination import benchmark_mark
 
 
 class Command(BaseCommand):

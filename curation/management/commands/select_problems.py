@@ -1,7 +1,7 @@
 import json
 
 from curation.management.stage_command import StageCommand
-from curation.services.difficulty import selection_preview
+from curation.services.selection import selection_preview
 
 
 class Command(StageCommand):

@@ -1,0 +1,29 @@
+"""Workspace forms: they check shapes; the service decides what is allowed."""
+from __future__ import annotations
+
+from django import forms
+
+
+class EvalStartForm(forms.Form):
+    name = forms.CharField(max_length=200, required=False)
+    base_url = forms.CharField(max_length=500, label="Endpoint (OpenAI-compatible, …/v1)")
+    model_name = forms.CharField(max_length=200, label="Model")
+    benchmark_name = forms.ChoiceField(required=False, label="Benchmark")
+    date_from = forms.DateField(required=False, label="Contest date from", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(required=False, label="to", widget=forms.DateInput(attrs={"type": "date"}))
+    n_samples = forms.IntegerField(min_value=1, max_value=200, initial=1, label="Samples per problem (n)")
+    temperature = forms.FloatField(min_value=0, max_value=2, initial=0.2)
+    top_p = forms.FloatField(min_value=0.01, max_value=1, initial=0.95)
+    max_tokens = forms.IntegerField(min_value=1, initial=2048)
+    concurrency = forms.IntegerField(min_value=1, max_value=256, initial=16)
+
+    def __init__(self, *args, benchmarks: list[str] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["benchmark_name"].choices = [("", "every benchmark problem")] + [(b, b) for b in benchmarks]
+
+
+class EvalImportForm(forms.Form):
+    file = forms.FileField(label="lcb_runner eval_all JSON")
+    model_name = forms.CharField(max_length=200, label="Model")
+    name = forms.CharField(max_length=200, required=False)
+    benchmark_name = forms.CharField(max_length=100, required=False, label="Match problems of benchmark")
