@@ -87,6 +87,8 @@ def judge_spec_from_ground_truth(ground_truth: Any) -> JudgeSpec:
         raise JudgeSpecError("ground_truth", "expected an object")
     if "version" in data and "tests" in data and "inputs" not in data:
         return JudgeSpec.from_dict(data)
+    if "inputs" in data and "io_format" not in data and data.get("fn_name"):
+        data = {**data, "io_format": "functional"}  # APPS/TACO: a fn_name means call-based tests
     return JudgeSpec.from_item(data)
 
 
