@@ -47,9 +47,3 @@ lock:
 
 clean:
 	rm -rf var
-
-# torch + transformers[serving] for the `transformers serve` end-to-end evaluation test
-# (tests/integration/test_evaluation_transformers_serve.py; it is skipped without this venv).
-serve-venv:
-	test -x .venv-serve/bin/python || $(PYTHON) -m venv .venv-serve
-	.venv-serve/bin/pip install --quiet torch==2.13.0 "transformers[serving]==5.24.0"

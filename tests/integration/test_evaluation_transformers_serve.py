@@ -1,7 +1,8 @@
 """End to end against a real `transformers serve` (OpenAI-compatible, CPU) with a tiny randomly
 initialised model: the answers are garbage, yet the pipeline runs, stores every sample and reports
 pass@1 = 0. Needs an interpreter with torch + transformers[serving] (they are not in the web app's
-environment): MICROCODER_SERVE_PYTHON, else `.venv-serve/bin/python` in the repository."""
+environment): MICROCODER_SERVE_PYTHON, else the training environment `.venv-train/bin/python`
+(`make test` builds it with transformers[serving])."""
 from __future__ import annotations
 
 import datetime as dt
@@ -21,7 +22,7 @@ from tests.conftest import REPO_ROOT
 
 from .worker import process_stop
 
-SERVE_PYTHON = Path(os.environ.get("MICROCODER_SERVE_PYTHON", REPO_ROOT / ".venv-serve" / "bin" / "python"))
+SERVE_PYTHON = Path(os.environ.get("MICROCODER_SERVE_PYTHON", REPO_ROOT / ".venv-train" / "bin" / "python"))
 
 pytestmark = [
     pytest.mark.django_db,
