@@ -345,11 +345,13 @@ class DuplicateCluster(models.Model):
 
 
 class ContaminationMethod(models.TextChoices):
-    EXACT = "exact", "Exact duplicate"
-    NEAR = "near", "Near duplicate"
-    NGRAM = "ngram", "13-gram overlap"
-    ID = "id", "Same platform and id"
-    TITLE = "title", "Same title or slug"
+    # The values curation.process.decontam writes (its METHOD_* constants).
+    EXACT = "exact_hash", "Exact duplicate"
+    SAME_ID = "same_id", "Same platform and id"
+    NEAR = "near_duplicate", "Near duplicate"
+    NGRAM = "ngram_overlap", "13-gram overlap"
+    TITLE = "title", "Same title"
+    SLUG = "slug", "Same slug"
 
 
 class MatchStatus(models.TextChoices):

@@ -108,9 +108,12 @@ def tests_ground_truth(item: dict[str, Any]) -> str:
     }
     if item.get("io_format") == IO_FUNCTIONAL and item.get("function_name"):
         payload["fn_name"] = item["function_name"]
-    judge = JudgeSpec.from_item(item).to_dict()
-    del judge["tests"]  # already there as inputs/outputs
-    payload.update(judge)
+    if "judge" not in item or item["judge"] is not None:
+        # A stored spec that does not read back is a broken item (the export leaves it out);
+        # `judge: null` is a problem frozen as not judgeable: the APPS keys only, as before.
+        judge = JudgeSpec.from_item(item).to_dict()
+        del judge["tests"]  # already there as inputs/outputs
+        payload.update(judge)
     return json.dumps(payload, ensure_ascii=False, sort_keys=True)
 
 

@@ -18,6 +18,7 @@ from django.http import QueryDict
 
 from curation.errors import FieldError
 from curation.filters import ProblemFilter
+from curation.judge.spec import JudgeSpecError
 from curation.models import (
     DIMENSIONS,
     Calibration,
@@ -53,7 +54,12 @@ def problem_freeze(problem: Problem, tests: Iterable[dict], solutions: Iterable[
     """The frozen version of one problem: the facts a training run and an export need, and the
     whole judge spec (`judge`), so the reward and evaluation judge it as verification did."""
     tests = list(tests)
-    spec = problem_judge_spec(problem, [(t["input"], t["output"]) for t in tests])
+    try:
+        judge = problem_judge_spec(problem, [(t["input"], t["output"]) for t in tests]).to_dict()
+    except JudgeSpecError:
+        # Frozen all the same (as before the spec existed), saying it cannot be judged as it is
+        # (e.g. a functional problem without an entry point): `judge` is null.
+        judge = None
     return {
         "problem_key": problem_key(problem.source.name, problem.external_id),
         "source": problem.source.name,
@@ -87,7 +93,7 @@ def problem_freeze(problem: Problem, tests: Iterable[dict], solutions: Iterable[
         "verification_status": problem.verification_status,
         "content_hash": problem.content_hash,
         "problem_version": problem.version,
-        "judge": spec.to_dict(),
+        "judge": judge,
     }
 
 

@@ -135,15 +135,25 @@ def test_select_leaves_out_a_problem_it_cannot_bucket():
     assert kept == {p.pk for p in problems[1:]}
 
 
-def test_snapshot_and_export_go_on(settings, tmp_path):
+def test_snapshot_and_export_go_on(settings, tmp_path, monkeypatch):
     settings.MEDIA_ROOT = tmp_path
     problems = [make_problem(f"x{i}") for i in range(3)]
-    victim = make_problem("x-bad", comparison={"mode": "no-such-rule"})
+    victim = make_problem("x-bad")
+    unjudgeable = make_problem("x-fn", io_format="functional")  # no entry point: frozen, judge null
+    real = snapshots.problem_freeze
+
+    def freeze(problem, tests, solutions):
+        if problem.pk == victim.pk:
+            raise KeyError("tests")
+        return real(problem, tests, solutions)
+
+    monkeypatch.setattr(snapshots, "problem_freeze", freeze)
     snapshot = snapshots.snapshot_create(name="iso", user=None, filters={"source": "testsrc"})
-    assert snapshot.problem_count == 3
-    assert snapshot.manifest["excluded"] == [{"record": f"problem {victim.pk}", "message": snapshot.manifest["excluded"][0]["message"]}]
+    assert snapshot.problem_count == 4
+    assert snapshot.manifest["excluded"] == [{"record": f"problem {victim.pk}", "message": "KeyError: 'tests'"}]
     victim.refresh_from_db()
-    assert "comparison" in victim.stage_errors["snapshot"]["message"]
+    assert victim.stage_errors["snapshot"]["message"] == "KeyError: 'tests'"
+    assert SnapshotItem.objects.get(snapshot=snapshot, problem=unjudgeable).data["judge"] is None
 
     # One frozen item the writer cannot read: the export leaves it out and says so.
     broken = SnapshotItem.objects.filter(snapshot=snapshot).order_by("ordinal")[1]
@@ -151,6 +161,6 @@ def test_snapshot_and_export_go_on(settings, tmp_path):
     SnapshotItem.objects.filter(pk=broken.pk).update(data=data)
     export = exports.export_create(snapshot=DatasetSnapshot.objects.get(pk=snapshot.pk), format="verl", user=None)
     export = exports.export_execute(export.pk)
-    assert export.status == "partial" and export.done == 2, export.errors
+    assert export.status == "partial" and export.done == 3, export.errors
     assert export.errors[0]["record"] == f"problem {broken.problem_id}" and "io_format" in export.errors[0]["message"]
     assert Export.objects.get(pk=export.pk).file

@@ -7,6 +7,8 @@ import threading
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Mapping, NamedTuple, Protocol, Sequence, runtime_checkable
 
+from curation.llm.client import Usage
+
 STATUS_OK = "ok"
 STATUS_FAILED = "failed"
 
@@ -75,27 +77,13 @@ class PredictionResult:
 
 
 @dataclass
-class RunUsage:
-    """Totals for one ``predict_many`` run (tokens count only fresh calls, not cache hits)."""
+class RunUsage(Usage):
+    """Totals for one ``predict_many`` run: the LLM client's usage (tokens count only fresh
+    calls, not cache hits) plus the predictor's own counts."""
 
-    requests: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cached: int = 0
     ok: int = 0
-    failed: int = 0
-    retries: int = 0  # transport retries (timeouts, 429, 5xx, connection errors)
     repairs: int = 0  # invalid answers sent back to the model once
     wall_seconds: float = 0.0
-
-    @property
-    def total_tokens(self) -> int:
-        return self.prompt_tokens + self.completion_tokens
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["total_tokens"] = self.total_tokens
-        return d
 
 
 @runtime_checkable
