@@ -135,6 +135,7 @@ NEW_PROBLEM_DEFAULTS = {
     "signature": "", "format_instruction": "", "process_status": "pending", "process_reasons": [],
     "normalized_hash": "", "verification_status": "unverified", "is_duplicate": False, "is_benchmark": False,
     "benchmark_name": "", "is_contaminated": False, "bucket": "", "review_status": "unreviewed", "version": 1,
+    "stage_errors": {},
 }
 NEW_PROBLEM_COLUMNS = ["source", "external_id", "import_run", *PROBLEM_VALUE_COLUMNS, *NEW_PROBLEM_DEFAULTS, "created_at", "updated_at"]
 TEST_COLUMNS = ["problem", "ordinal", "input", "output", "kind", "size_bytes", "is_training", "flags", "group"]

@@ -45,7 +45,18 @@ def seed_everything(users, problems) -> dict[str, int]:
                            params={"total_steps": 2}, user=users["admin"])
     training_run = training_run_create(user=users["admin"], name="seeded", train_snapshot=snapshot, recipe=recipe,
                                        target=target)
+    from evaluations.models import EvalProblem, EvalRun, EvalSample
+
+    eval_run = EvalRun.objects.create(name="seeded", model_name="seeded-model", base_url="http://127.0.0.1:9/v1",
+                                      n_samples=1, problem_count=1)
+    eval_problem = EvalProblem.objects.create(run=eval_run, problem=p, question_id=p.external_id, title=p.title, n=1, c=1)
+    EvalSample.objects.create(run=eval_run, eval_problem=eval_problem, index=0, answer="```python\nprint(1)\n```",
+                              code="print(1)", language="python3", verdict="AC", passed=True)
+    other_run = EvalRun.objects.create(name="seeded-2", model_name="other-model", base_url="http://127.0.0.1:9/v1",
+                                       n_samples=1, problem_count=0)
     return {
+        "evaluations": eval_run.pk,
+        "evaluations-other": other_run.pk,
         "training-runs": training_run.pk,
         "compute-targets": target.pk,
         "calibrations": calibration.pk,

@@ -69,6 +69,10 @@ def test_every_get_operation_on_real_objects_conforms(api_schema, seeded):
         resource = path.split("/")[3] if path.count("/") > 3 else ""
         path_parameters = {"id": ids[resource]} if "{id}" in path else {}
         query = {"other": ids["snapshots"]} if path.endswith("/diff/") else {}
+        if path.endswith("/checkpoint-curve/"):
+            query = {"training_run": ids["training-runs"]}
+        if path.endswith("/evaluations/compare/"):
+            query = {"runs": [ids["evaluations"], ids["evaluations-other"]]}
         case = operation.Case(path_parameters=path_parameters, query=query)
         response = case.call(headers=headers)
         assert response.status_code in (200,), (path, response.status_code, response.text[:300])
