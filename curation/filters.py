@@ -55,17 +55,20 @@ def text_search(queryset, value: str):
     """Problems whose title, statement, tags or external id match `value`.
 
     PostgreSQL: full-text search over title + statement (websearch syntax: words, "phrases", -not),
-    trigram similarity on the title, exact tag, external id substring. Each branch is an indexed
+    exact tag, external id substring; when none of those match, trigram similarity on the title. Each branch is an indexed
     id subquery, so the OR never turns into computing a tsvector per row. SQLite: substring match.
     """
     if connection.vendor == "postgresql":
         from curation.models import Problem
 
         fts = Problem.objects.extra(where=[PG_FTS_WHERE], params=[value]).values("pk")
+        precise = queryset.filter(Q(pk__in=fts) | Q(tags__contains=[value]) | Q(external_id__icontains=value))
+        if precise.exists():
+            return precise
+        # Nothing matches the words themselves: fall back to titles that look alike (typos, partial
+        # words). Only as a fallback, so that "Two Sum 2" is not drowned by every "Two Sum ...".
         trigram = Problem.objects.extra(where=[PG_TRGM_WHERE], params=[value]).values("pk")
-        return queryset.filter(
-            Q(pk__in=fts) | Q(pk__in=trigram) | Q(tags__contains=[value]) | Q(external_id__icontains=value)
-        )
+        return queryset.filter(pk__in=trigram)
     return queryset.filter(
         Q(title__icontains=value) | Q(external_id__icontains=value) | Q(statement__icontains=value) | Q(tags__icontains=value)
     )
