@@ -215,6 +215,9 @@ SPECTACULAR_SETTINGS = {
         "RunStatusEnum": "curation.models.RunStatus",
         "MatchStatusEnum": "curation.models.MatchStatus",
         "PredictionStatusEnum": "curation.models.PredictionStatus",
+        "CalibrationMethodEnum": "curation.models.CalibrationMethod",
+        "DuplicateMethodEnum": "curation.models.DuplicateMethod",
+        "ContaminationMethodEnum": "curation.models.ContaminationMethod",
     },
 }
 

@@ -24,7 +24,7 @@ from .views import ApiViewMixin
 
 class ProposalSerializer(serializers.Serializer):
     weights = serializers.DictField(child=serializers.FloatField(min_value=0), help_text=f"one non-negative number per dimension ({', '.join(DIMENSION_KEYS)}); normalised to sum 1")
-    method = serializers.ChoiceField(choices=["isotonic", "logistic"], default="isotonic")
+    method = serializers.ChoiceField(choices=m.CalibrationMethod.choices, default="isotonic")
     easy_min = serializers.FloatField(min_value=0, max_value=1, default=0.8)
     hard_max = serializers.FloatField(min_value=0, max_value=1, default=0.2)
     use_human = serializers.BooleanField(default=False, help_text="use curators' adjusted scores and leave rejected problems out")
