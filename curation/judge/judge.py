@@ -165,11 +165,22 @@ def _measured(raw: dict, input_bytes: int = 0) -> tuple[float, int]:
     return round(cpu, 4), mem
 
 
+# CPython's default cap on integer digits, applied to reported values whatever the worker
+# process's global setting is (a library may lift it with sys.set_int_max_str_digits(0)).
+_MAX_INT_DIGITS = 4300
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > _MAX_INT_DIGITS:
+        raise ValueError("integer too long")
+    return int(text)
+
+
 def _decode_func(payload: str) -> tuple[str, object, str | None, str]:
     """The functional return value reported by the solution's process, validated:
     (status, value, text, message).  Anything malformed is the program's doing: RE."""
     try:
-        obj = json.loads(payload)
+        obj = json.loads(payload, parse_int=_bounded_int)
     except (ValueError, RecursionError):
         return "RE", None, None, "no return value reported"
     if not isinstance(obj, dict):
