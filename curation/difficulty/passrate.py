@@ -122,6 +122,21 @@ def _load(source: Any) -> Any:
     return out
 
 
+def _count(qid, field: str, value) -> int:
+    """A non-negative whole number (a bool or a float with a fraction is refused, not truncated)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise GradedResultsError(f"entry {qid}: field {field} must be a whole number, got {str(value)[:40]!r}")
+    try:
+        number = float(value)
+    except ValueError:
+        raise GradedResultsError(f"entry {qid}: field {field} must be a whole number, got {str(value)[:40]!r}") from None
+    if number != number or abs(number) == float("inf") or number != int(number):
+        raise GradedResultsError(f"entry {qid}: field {field} must be a whole number, got {str(value)[:40]!r}")
+    if number < 0 or number > 10**9:
+        raise GradedResultsError(f"entry {qid}: field {field} must be between 0 and 1e9, got {int(number)}")
+    return int(number)
+
+
 def parse_graded_results(source: Any, model: str | None = None) -> list[GradedResult]:
     """Parse LiveCodeBench-style graded results into (question_id, model, n, passes).
 
@@ -139,7 +154,9 @@ def parse_graded_results(source: Any, model: str | None = None) -> list[GradedRe
         graded = entry.get("graded_list")
         if graded is None:
             if "n" in entry and "passes" in entry:
-                n, passes = int(entry["n"]), int(entry["passes"])
+                n, passes = _count(qid, "n", entry["n"]), _count(qid, "passes", entry["passes"])
+                if passes > n:
+                    raise GradedResultsError(f"entry {qid}: field passes ({passes}) exceeds n ({n})")
             else:
                 raise GradedResultsError(f"entry {qid} has no graded_list")
         else:
@@ -147,6 +164,10 @@ def parse_graded_results(source: Any, model: str | None = None) -> list[GradedRe
                 raise GradedResultsError(f"entry {qid}: graded_list must be a list")
             n = len(graded)
             passes = sum(1 for g in graded if g is True or g == 1 or (isinstance(g, str) and g.lower() == "true"))
+        if isinstance(qid, (dict, list)) or len(str(qid)) > 200:
+            raise GradedResultsError(f"entry {str(qid)[:60]}: field question_id must be a short string or number")
+        if len(str(entry_model or "")) > 200:
+            raise GradedResultsError(f"entry {qid}: field model is longer than 200 characters")
         key = (str(qid), str(entry_model or ""))
         acc = totals.setdefault(key, [0, 0])
         acc[0] += n

@@ -2,13 +2,41 @@
 StageRun, run it on a worker (default) or inline (`--sync`), follow its progress, print a summary."""
 from __future__ import annotations
 
+import argparse
 import json
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from curation import pipeline
 from curation.models import StageRun
 from curation.services import stages
+
+
+def _argparse_type(opt: pipeline.Option):
+    """argparse calls this with the flag's text: the option's own parse, so the command refuses
+    exactly what the pipeline page refuses, in the same words."""
+
+    def convert(text):
+        try:
+            return opt.parse(text)
+        except pipeline.OptionError as exc:
+            raise argparse.ArgumentTypeError(exc.reason) from None
+
+    convert.__name__ = opt.kind  # argparse names the type in some messages
+    return convert
+
+
+def stage_options_add(parser, stage: pipeline.Stage) -> None:
+    """Add a stage's declared options (`Stage.options` in the stage map) as flags."""
+    for opt in stage.options:
+        help_text = opt.help + (f" (default: {opt.default})" if opt.default not in (None, "", False) else "")
+        if opt.kind == "bool":
+            parser.add_argument(opt.flag, dest=opt.name, action="store_true", help=help_text)
+        else:
+            metavar = "{" + ",".join(opt.choices) + "}" if opt.choices else opt.name.upper()
+            parser.add_argument(opt.flag, dest=opt.name, type=_argparse_type(opt), default=opt.default,
+                                metavar=metavar, help=help_text)
 
 
 def run_wait(command: BaseCommand, run, label: str, timeout: float, quiet: bool):
@@ -25,7 +53,14 @@ def run_wait(command: BaseCommand, run, label: str, timeout: float, quiet: bool)
 
 
 class StageCommand(BaseCommand):
+    """A stage's command: its help is the stage's description and its own flags are the stage's
+    declared options (the map is the one list; the pipeline page's form reads the same)."""
+
     stage: str = ""
+
+    @property
+    def help(self) -> str:  # type: ignore[override]
+        return pipeline.BY_NAME[self.stage].description
 
     def add_arguments(self, parser):
         parser.add_argument("--sync", action="store_true", help="run inline instead of on a worker")
@@ -33,12 +68,19 @@ class StageCommand(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print the summary as JSON")
         parser.add_argument("--problem-ids", default="", help="comma-separated problem ids (default: all)")
         parser.add_argument("--timeout", type=float, default=6 * 3600, help="seconds to wait for the worker")
+        stage_options_add(parser, pipeline.BY_NAME[self.stage])
+
+    def _parsed(self, options) -> tuple[dict, str]:
+        params, step, errors = pipeline.stage_options_parse(pipeline.BY_NAME[self.stage], options)
+        if errors:  # argparse has checked each already; this is the page's check, for symmetry
+            raise CommandError("; ".join(f"--{k.replace('_', '-')}: {v}" for k, v in errors.items()))
+        return params, step
 
     def stage_params(self, options) -> dict:
-        return {}
+        return self._parsed(options)[0]
 
     def stage_step(self, options) -> str:
-        return ""
+        return self._parsed(options)[1]
 
     def handle(self, *args, **options):
         ids = [int(x) for x in options["problem_ids"].split(",") if x.strip()] or None

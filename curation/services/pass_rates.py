@@ -3,8 +3,12 @@ LLM client and judged with the problem's judge spec — and imported graded resu
 from __future__ import annotations
 
 import random
+import uuid
+from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
+from django.utils.text import get_valid_filename
 
 from curation.difficulty import passrate as passrate_core
 from curation.llm.client import LLMClient
@@ -24,11 +28,7 @@ from curation.services.runs import ProblemFailures, run_progress, run_start
 def pass_rates_import(*, path: str, model: str | None = None, user=None) -> dict:
     """Import graded results (LiveCodeBench style: question id + pass/fail per sample, per model)."""
     results = passrate_core.parse_graded_results(path, model=model)
-    by_key: dict[str, list[int]] = {}
-    for pid, ext, qid in Problem.objects.values_list("pk", "external_id", "extra__question_id"):
-        by_key.setdefault(str(ext), []).append(pid)
-        if qid not in (None, ""):
-            by_key.setdefault(str(qid), []).append(pid)
+    by_key = _problem_keys()
     matched, unmatched = 0, []
     rows = []
     for r in results:
@@ -107,3 +107,84 @@ def measure_execute(run: StageRun) -> None:
                      completion_tokens=client.usage.completion_tokens)
         StageRun.objects.filter(pk=run.pk).update(counts=counts)
     run.save(update_fields=["counts", "errors"])
+
+
+# --- pass-rate import as a job (the pipeline page's upload) -----------------------------------
+
+IMPORT_BATCH = 2000
+
+
+class PassRateUploadError(passrate_core.GradedResultsError):
+    pass
+
+
+def _problem_keys() -> dict[str, list[int]]:
+    """question id -> problem ids: a problem's external id, and the question_id its importer kept."""
+    by_key: dict[str, list[int]] = {}
+    for pid, ext, qid in Problem.objects.values_list("pk", "external_id", "extra__question_id"):
+        by_key.setdefault(str(ext), []).append(pid)
+        if qid not in (None, ""):
+            by_key.setdefault(str(qid), []).append(pid)
+    return by_key
+
+
+def pass_rates_upload_path(relative: str) -> Path:
+    """The stored upload a run names (relative to UPLOAD_DIR, so no server path reaches a page or
+    the API); refuses anything that would leave the folder."""
+    root = Path(settings.UPLOAD_DIR).resolve()
+    path = (root / relative).resolve()
+    if root not in path.parents:
+        raise PassRateUploadError(f"upload {relative!r} is outside the upload folder")
+    return path
+
+
+def pass_rates_import_start(*, upload, model: str | None, user) -> StageRun:
+    """Store an uploaded graded file (already validated by the form) and start its import job:
+    the file, the run row and its audit row; the task runs after commit."""
+    from curation.services.stages import stage_run_start
+
+    relative = f"pass_rates/{uuid.uuid4().hex}/{get_valid_filename(Path(upload.name).name) or 'graded.json'}"
+    path = pass_rates_upload_path(relative)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as fh:
+        for chunk in upload.chunks():
+            fh.write(chunk)
+    params = {"upload": relative, "file_name": path.name}
+    if model:
+        params["model"] = model
+    return stage_run_start(stage="pass_rates", user=user, params=params)
+
+
+def pass_rates_import_execute(run: StageRun) -> None:
+    """Executor of the `pass_rates` stage: parse the run's file (JSON/JSONL only, never eval or
+    unpickle), match each result to problems, store measurements in batches with progress."""
+    path = pass_rates_upload_path(run.params["upload"])
+    model = run.params.get("model") or None
+    try:
+        results = passrate_core.parse_graded_results(path.read_bytes(), model=model)
+    except passrate_core.GradedResultsError as exc:
+        raise PassRateUploadError(f"{run.params.get('file_name', 'the file')}: {exc}") from None
+    run_start(run, total=len(results))
+    by_key = _problem_keys()
+    counts = {"results": len(results), "matched": 0, "unmatched": 0, "measurements": 0, "unmatched_ids": []}
+    run.counts = counts
+    for start in range(0, len(results), IMPORT_BATCH):
+        rows = []
+        for r in results[start:start + IMPORT_BATCH]:
+            pids = by_key.get(str(r.question_id))
+            if not pids:
+                counts["unmatched"] += 1
+                if len(counts["unmatched_ids"]) < 50:
+                    counts["unmatched_ids"].append(str(r.question_id))
+                continue
+            counts["matched"] += 1
+            rows.extend(PassRateMeasurement(problem_id=pid, stage_run=run, model=r.model or model or "unknown",
+                                            samples=r.n, passes=r.passes, origin="imported") for pid in set(pids))
+        with transaction.atomic():
+            PassRateMeasurement.objects.bulk_create(rows)
+        counts["measurements"] += len(rows)
+        StageRun.objects.filter(pk=run.pk).update(counts=counts)
+        run_progress(run, done=min(len(results), start + IMPORT_BATCH))
+    audit_event_record(actor=run.created_by, action="pass_rates_import", target=run,
+                       after={k: v for k, v in counts.items() if k != "unmatched_ids"})
+    run.save(update_fields=["counts"])

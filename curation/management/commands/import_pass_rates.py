@@ -3,15 +3,19 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from curation.difficulty.passrate import GradedResultsError
+from curation.management.stage_command import stage_options_add
+from curation.pipeline import BY_NAME
 from curation.services.pass_rates import pass_rates_import
 
 
 class Command(BaseCommand):
-    help = "Import graded results (LiveCodeBench style: question_id + graded_list per model) as pass rates."
+    # Runs inline (a file on this machine); the pipeline page's upload runs the same import as a
+    # `pass_rates` StageRun. Help and --model come from that stage's entry in the map.
+    help = BY_NAME["pass_rates"].description
 
     def add_arguments(self, parser):
         parser.add_argument("path")
-        parser.add_argument("--model", default=None, help="model name when the file does not carry one")
+        stage_options_add(parser, BY_NAME["pass_rates"])
         parser.add_argument("--json", action="store_true", dest="as_json")
 
     def handle(self, path, model, as_json, **options):
