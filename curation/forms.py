@@ -60,4 +60,38 @@ class UploadForm(forms.Form):
 
 
 class StageStartForm(forms.Form):
+    """Which stage; its options are the stage map's (`pipeline.stage_options_parse`), not fields here."""
+
     stage = forms.ChoiceField(choices=[(s.name, s.label) for s in pipeline_page_stages()])
+
+
+class PassRateUploadForm(forms.Form):
+    """A graded file (LiveCodeBench style) for the pass-rate import: JSON or JSON lines only, under
+    a size cap, parsed with the JSON parser (never eval or unpickle) before any job starts, so a
+    bad file is refused here with the entry and field it trips on."""
+
+    file = forms.FileField(label="Graded file (.json or .jsonl)")
+    model = forms.CharField(required=False, max_length=200, label="Model (when the file names none)")
+
+    def clean_file(self):
+        from django.conf import settings
+
+        from curation.difficulty.passrate import GradedResultsError, parse_graded_text
+
+        upload = self.cleaned_data["file"]
+        cap = settings.PASS_RATE_UPLOAD_MAX_BYTES
+        if upload.size > cap:
+            raise forms.ValidationError(f"the file is {upload.size:,} bytes; the limit is {cap:,}")
+        name = (upload.name or "").lower()
+        if not name.endswith((".json", ".jsonl")):
+            raise forms.ValidationError("only .json or .jsonl graded files are accepted")
+        data = upload.read()
+        upload.seek(0)
+        try:
+            results = parse_graded_text(data)
+        except (GradedResultsError, RecursionError) as exc:
+            raise forms.ValidationError(str(exc)[:300]) from None
+        if not results:
+            raise forms.ValidationError("the file holds no graded results")
+        self.results_count = len(results)
+        return upload

@@ -17,20 +17,19 @@ from urllib.parse import urlsplit
 
 from django.utils.module_loading import import_string
 
-from curation.errors import DomainError
+from curation.errors import DomainError, FieldError
 
 QUEUES = ("default", "llm", "sandbox", "jobs")
 STAGE_RUN = "stage_run"  # a StageRun row, started through services.stages
 OWN_ROW = "own_row"  # its own row and start service (ImportRun, DatasetSnapshot, Export)
 
 
-class OptionError(DomainError):
+class OptionError(FieldError):
     """An option value the stage refuses; `field` names the option (the form field and the flag)."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.reason = message
+    @property
+    def reason(self) -> str:
+        return self.message
 
 
 @dataclass(frozen=True)

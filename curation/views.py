@@ -551,28 +551,90 @@ def dashboard(request):
     return render(request, "curation/dashboard.html", context)
 
 
-def _pipeline_context(request, upload_form=None) -> dict:
+# Who may start stages and imports from the page (the nav shows the link to the same role).
+PIPELINE_ROLE = "admin"
+
+
+def _stage_panels(posted_stage: str = "", values=None, errors=None) -> list[dict]:
+    """One panel per stage on the page, built from the stage map: description, its options as
+    fields (the posted values kept after an error), what it will touch, its prerequisites, its
+    last run."""
+    from curation import pipeline_selectors
+    from curation.pipeline import BY_NAME, pipeline_page_stages, stage_options_parse
+
+    stages = pipeline_page_stages()
+    last = pipeline_selectors.stage_last_runs([s.name for s in stages])
+    panels = []
+    for stage in stages:
+        mine = stage.name == posted_stage and values is not None
+        data = values if mine else {}
+        params, step, _errors = stage_options_parse(stage, data)
+        panels.append({
+            "stage": stage,
+            "needs": [BY_NAME[p].label for p in stage.prerequisites],
+            "fields": _option_fields(stage, data, errors if mine else {}),
+            "state": pipeline_selectors.stage_state(stage, params, step),
+            "last": last.get(stage.name),
+            "errors": (errors or {}) if mine else {},
+        })
+    return panels
+
+
+def _option_fields(stage, data, errors) -> list[dict]:
+    fields = []
+    for opt in stage.options:
+        raw = data.get(opt.name) if data else None
+        if opt.kind == "bool":
+            value = str(raw or "").lower() in ("1", "true", "on", "yes")
+        else:
+            value = "" if raw is None else str(raw)[:200]
+        fields.append({"opt": opt, "id": f"opt-{stage.name}-{opt.name}", "value": value, "error": errors.get(opt.name, ""),
+                       "placeholder": "" if opt.default in (None, "", False) else str(opt.default)})
+    return fields
+
+
+def _pipeline_context(request, upload_form=None, *, passrate_form=None, posted_stage: str = "", values=None, errors=None) -> dict:
     from curation.collect import available_formats
-    from curation.pipeline import BY_NAME, pipeline_page_stages
+    from curation.forms import PassRateUploadForm
+    from curation.pipeline import BY_NAME
 
     formats = sorted(available_formats())
     return {
         "upload_form": upload_form or UploadForm(formats=formats),
+        "passrate_form": passrate_form or PassRateUploadForm(),
+        "passrate_stage": BY_NAME["pass_rates"],
+        "passrate_last": selectors.stage_runs_recent(stage="pass_rates", limit=1),
+        "upload_cap": settings.PASS_RATE_UPLOAD_MAX_BYTES,
         "formats": formats,
-        "stages": [{"name": s.name, "label": s.label, "queue": s.queue, "command": s.command,
-                    "needs": [BY_NAME[p].label for p in s.prerequisites]} for s in pipeline_page_stages()],
+        "panels": _stage_panels(posted_stage, values, errors),
         "jobs": selectors.jobs_recent(),
+        "may_run": user_has_role(request.user, PIPELINE_ROLE),
     }
 
 
 @require_GET
-@role_required("admin")
+@role_required(PIPELINE_ROLE)
 def pipeline(request):
     return render(request, "curation/pipeline.html", _pipeline_context(request))
 
 
+@require_GET
+@role_required(PIPELINE_ROLE)
+def pipeline_touch(request):
+    """htmx: a stage's count and prerequisites for the options in the form, as they change."""
+    from curation import pipeline_selectors
+    from curation.pipeline import pipeline_page_stages, stage_options_parse
+
+    stage = next((s for s in pipeline_page_stages() if s.name == request.GET.get("stage")), None)
+    if stage is None:
+        raise Http404("no such stage on the pipeline page")
+    params, step, errors = stage_options_parse(stage, request.GET)
+    panel = {"stage": stage, "state": pipeline_selectors.stage_state(stage, params, step), "errors": errors}
+    return partial_render(request, "curation/pipeline.html", "touch", {"p": panel})
+
+
 @require_POST
-@role_required("admin")
+@role_required(PIPELINE_ROLE)
 def pipeline_import(request):
     from curation.collect import available_formats
     from curation.services.imports import ImportRequestError, import_run_create, import_run_enqueue
@@ -600,16 +662,43 @@ def pipeline_import(request):
 
 
 @require_POST
-@role_required("admin")
+@role_required(PIPELINE_ROLE)
 def pipeline_stage(request):
+    """Start a stage with the options posted: each checked by the option's own parse, as the
+    command checks its flags; a bad one re-renders the page naming the field."""
+    from curation import pipeline_selectors
+    from curation.pipeline import BY_NAME, stage_options_parse
     from curation.services.stages import stage_run_start
 
     form = StageStartForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Unknown stage.")
         return redirect("curation:pipeline")
-    stage = form.cleaned_data["stage"]
-    run = stage_run_start(stage=stage, user=request.user)
-    messages.success(request, f"Started {stage} run #{run.pk}.")
+    stage = BY_NAME[form.cleaned_data["stage"]]
+    params, step, errors = stage_options_parse(stage, request.POST)
+    if not errors:
+        state = pipeline_selectors.stage_state(stage, params, step)
+        if state.blocked:
+            missing = "; ".join(f"{p.label}: {p.detail}" for p in state.prerequisites if p.blocking and not p.ok)
+            errors = {"start": f"{stage.label} cannot start yet — {missing}"}
+    if errors:
+        context = _pipeline_context(request, posted_stage=stage.name, values=request.POST, errors=errors)
+        return render(request, "curation/pipeline.html", context, status=400)
+    run = stage_run_start(stage=stage.name, user=request.user, params=params, step=step)
+    messages.success(request, f"Started {stage.label} run #{run.pk}.")
     return redirect("curation:stage_run_detail", run_id=run.pk)
 
+
+@require_POST
+@role_required(PIPELINE_ROLE)
+def pipeline_pass_rates(request):
+    """Upload a graded file and import it as a background job (a `pass_rates` StageRun)."""
+    from curation.forms import PassRateUploadForm
+    from curation.services.pass_rates import pass_rates_import_start
+
+    form = PassRateUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return render(request, "curation/pipeline.html", _pipeline_context(request, passrate_form=form), status=400)
+    run = pass_rates_import_start(upload=form.cleaned_data["file"], model=form.cleaned_data["model"] or None, user=request.user)
+    messages.success(request, f"Pass-rate import #{run.pk} queued: {form.results_count} graded results in {run.params['file_name']}.")
+    return redirect("curation:stage_run_detail", run_id=run.pk)

@@ -171,6 +171,8 @@ IMPORT_MAX_TEST_BYTES = int(os.environ.get("IMPORT_MAX_TEST_BYTES", str(16 * 102
 IMPORT_MAX_DECOMPRESSED_BYTES = int(os.environ.get("IMPORT_MAX_DECOMPRESSED_BYTES", str(2 * 1024**3)))
 IMPORT_CHUNK_SIZE = int(os.environ.get("IMPORT_CHUNK_SIZE", "1000"))
 UPLOAD_DIR = VAR_DIR / "uploads"
+# Graded files for the pass-rate import uploaded on the pipeline page (parsed in the request).
+PASS_RATE_UPLOAD_MAX_BYTES = int(os.environ.get("PASS_RATE_UPLOAD_MAX_BYTES", 20 * 1024 * 1024))
 
 # --- Judge --------------------------------------------------------------------------------
 JUDGE_ALLOW_UNSANDBOXED = env_bool("JUDGE_ALLOW_UNSANDBOXED", False)

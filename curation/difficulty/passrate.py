@@ -103,6 +103,11 @@ def _load(source: Any) -> Any:
             source = fh.read()
     if not isinstance(source, str):
         raise GradedResultsError(f"cannot read graded results from {type(source).__name__}")
+    return _load_text(source)
+
+
+def _load_text(source: str) -> Any:
+    """JSON, or JSON lines; nothing else (no eval, no pickle)."""
     text = source.strip()
     if not text:
         return []
@@ -173,6 +178,17 @@ def parse_graded_results(source: Any, model: str | None = None) -> list[GradedRe
         acc[0] += n
         acc[1] += passes
     return [GradedResult(q, m, n, p) for (q, m), (n, p) in sorted(totals.items())]
+
+
+def parse_graded_text(text: str | bytes, model: str | None = None) -> list[GradedResult]:
+    """`parse_graded_results` for uploaded content: the text is only ever parsed as JSON or JSON
+    lines — never taken for a path on this machine, whatever it says."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError:
+            raise GradedResultsError("the file is not UTF-8 text") from None
+    return parse_graded_results(_load_text(text), model=model)
 
 
 def pooled_pass_rates(results: Iterable[GradedResult]) -> dict[str, tuple[int, int]]:

@@ -161,7 +161,7 @@ def pass_rates_import_execute(run: StageRun) -> None:
     path = pass_rates_upload_path(run.params["upload"])
     model = run.params.get("model") or None
     try:
-        results = passrate_core.parse_graded_results(path.read_bytes(), model=model)
+        results = passrate_core.parse_graded_text(path.read_bytes(), model=model)
     except passrate_core.GradedResultsError as exc:
         raise PassRateUploadError(f"{run.params.get('file_name', 'the file')}: {exc}") from None
     run_start(run, total=len(results))

@@ -1,0 +1,249 @@
+"""Reads for the pipeline page: what a stage would touch with given options, whether what it needs
+is there, and a finished run's problem errors grouped by reason with plain-words explanations.
+
+Counts follow what each executor actually selects (services/processing.py, verification.py,
+prediction.py, pass_rates.py, checkers.py, calibration.py, selection.py); keep them in step.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db.models import Sum
+
+from curation.models import (
+    Calibration,
+    DifficultyModel,
+    PassRateMeasurement,
+    ProcessStatus,
+    Problem,
+    StageRun,
+    VerificationStatus,
+)
+from curation.pipeline import Stage
+
+CHECKER_CANDIDATES = (VerificationStatus.NEEDS_CHECKER, VerificationStatus.TESTS_INCONSISTENT)
+CALIBRATION_MIN_POINTS = 5  # calibration_fit refuses fewer
+
+
+@dataclass
+class Touch:
+    count: int
+    what: str  # "problems", said in the stage's terms
+    detail: str = ""
+
+
+@dataclass
+class Prerequisite:
+    label: str
+    ok: bool
+    detail: str
+    blocking: bool = True  # False: a warning; the stage can still start
+
+
+@dataclass
+class StageState:
+    stage: Stage
+    touch: Touch
+    prerequisites: list[Prerequisite] = field(default_factory=list)
+
+    @property
+    def blocked(self) -> bool:
+        return any(p.blocking and not p.ok for p in self.prerequisites)
+
+    @property
+    def warnings(self) -> list[Prerequisite]:
+        return [p for p in self.prerequisites if not p.ok and not p.blocking]
+
+
+def _llm_configured(params: dict) -> bool:
+    return bool((params.get("base_url") or settings.LLM_BASE_URL) and (params.get("model") or settings.LLM_MODEL))
+
+
+def stage_touch(stage: Stage, params: dict, step: str = "") -> Touch:
+    """How many problems the stage would act on, run from the pipeline page (all problems) with
+    these options."""
+    problems = Problem.objects.all()
+    total = problems.count()
+    name = stage.name
+    if name == "process":
+        steps = step or "every step"
+        return Touch(total, "problems", f"{steps} on each")
+    if name == "verify":
+        unverified = problems.filter(verification_status=VerificationStatus.UNVERIFIED).count()
+        return Touch(total, "problems re-judged", f"{unverified} not verified yet")
+    if name == "predict":
+        return Touch(total, "problems scored", "unchanged problems reuse their cached prediction")
+    if name == "measure":
+        size = params.get("sample_size")
+        count = min(total, int(size)) if size else total
+        return Touch(count, "problems sampled", f"{params.get('k', 4)} solutions each = {count * int(params.get('k', 4))} judged")
+    if name == "checkers":
+        return Touch(problems.filter(verification_status__in=CHECKER_CANDIDATES).count(),
+                     "problems needing a checker or with inconsistent tests")
+    if name == "calibrate":
+        points = _calibration_points()
+        scored = problems.filter(weighted_score__isnull=False).count()
+        return Touch(scored, "scored problems re-bucketed", f"fitted on {points} problems with scores and pass rates")
+    if name == "select":
+        candidates = problems.filter(is_duplicate=False, is_contaminated=False, is_benchmark=False)
+        return Touch(candidates.filter(calibrated_pass_rate__isnull=False).count(), "calibrated candidates",
+                     "duplicates, contaminated and benchmark problems are left out")
+    return Touch(total, "problems")
+
+
+def _calibration_points() -> int:
+    return (Problem.objects.filter(weighted_score__isnull=False)
+            .annotate(samples=Sum("pass_rates__samples")).filter(samples__gt=0).count())
+
+
+def stage_prerequisites(stage: Stage, params: dict) -> list[Prerequisite]:
+    """What the stage needs first, checked against the data (not just "did the earlier stage run"):
+    a blocking one disables the start button; a warning is shown next to it."""
+    name = stage.name
+    problems = Problem.objects.all()
+    out: list[Prerequisite] = []
+    total = problems.count()
+    out.append(Prerequisite("Problems imported", total > 0, f"{total} problems" if total else "import problems first"))
+    if name in ("verify", "predict"):
+        processed = problems.filter(process_status=ProcessStatus.OK).count()
+        out.append(Prerequisite("Processed", processed > 0,
+                                f"{processed} of {total} processed" if processed else "run Process first (samples and tests)",
+                                blocking=False))
+    if name == "measure":
+        verified = problems.filter(verification_status=VerificationStatus.VERIFIED).count()
+        out.append(Prerequisite("Verified", verified > 0,
+                                f"{verified} verified" if verified else "run Verify first: unverified tests judge answers wrongly",
+                                blocking=False))
+        out.append(Prerequisite("Model endpoint", _llm_configured(params),
+                                "configured" if _llm_configured(params) else "set LLM_BASE_URL and LLM_MODEL, or give base URL and model"))
+    if name == "predict":
+        predictor = params.get("predictor") or ("llm" if _llm_configured({}) else "features")
+        if predictor == "llm":
+            out.append(Prerequisite("Model endpoint", _llm_configured(params),
+                                    "configured" if _llm_configured(params) else "set LLM_BASE_URL and LLM_MODEL, or give base URL and model"))
+        else:
+            trained = DifficultyModel.objects.filter(kind="features", is_active=True).exists()
+            out.append(Prerequisite("Features model", trained,
+                                    "trained" if trained else "run `manage.py train_difficulty_model` first, or use the llm predictor"))
+    if name == "checkers":
+        out.append(Prerequisite("Model endpoint", _llm_configured({}), "configured" if _llm_configured({}) else "set LLM_BASE_URL and LLM_MODEL"))
+    if name == "calibrate":
+        scored = problems.filter(weighted_score__isnull=False).count()
+        evidence = PassRateMeasurement.objects.values("problem").distinct().count()
+        points = _calibration_points()
+        out.append(Prerequisite("Predictions", scored > 0, f"{scored} problems scored" if scored else "run Predict first"))
+        out.append(Prerequisite("Pass-rate evidence", evidence > 0,
+                                f"{evidence} problems measured" if evidence else "run Measure or import a graded file below"))
+        out.append(Prerequisite(f"At least {CALIBRATION_MIN_POINTS} problems with both", points >= CALIBRATION_MIN_POINTS,
+                                f"{points} problems have both"))
+    if name == "select":
+        active = Calibration.objects.filter(is_active=True).exists()
+        calibrated = problems.filter(calibrated_pass_rate__isnull=False).count()
+        out.append(Prerequisite("Active calibration", active, "active" if active else "run Calibrate first"))
+        out.append(Prerequisite("Calibrated problems", calibrated > 0, f"{calibrated} calibrated" if calibrated else "none yet"))
+    return out
+
+
+def stage_state(stage: Stage, params: dict | None = None, step: str = "") -> StageState:
+    params = params or {}
+    return StageState(stage, stage_touch(stage, params, step), stage_prerequisites(stage, params))
+
+
+def stage_last_runs(stage_names: list[str]) -> dict[str, StageRun]:
+    """The latest run of each stage (one query per stage: a handful of indexed lookups)."""
+    out = {}
+    for name in stage_names:
+        run = StageRun.objects.filter(stage=name).select_related("created_by").order_by("-created_at").first()
+        if run is not None:
+            out[name] = run
+    return out
+
+
+# --- results ---------------------------------------------------------------------------------
+
+# Exception names a stage may record, in words a curator can act on. The raw text stays visible
+# under "technical detail"; it is never the only thing shown.
+_EXPLAINED = {
+    "IntegrityError": "the database refused the change (a duplicate row, or a value out of range); the problem was left as it was",
+    "DataError": "a value did not fit its database column; the problem was left as it was",
+    "OperationalError": "the database was busy or unreachable; retrying the stage usually works",
+    "TimeoutError": "the work took too long and was stopped",
+    "ConnectionError": "the model endpoint could not be reached",
+    "LLMNotConfigured": "no model endpoint is configured",
+    "DifficultyError": "the difficulty data was not usable",
+    "JSONDecodeError": "a stored value was not valid JSON",
+    "KeyError": "an expected field was missing from the problem's data",
+    "TypeError": "a field of the problem had the wrong type",
+    "ZeroDivisionError": "a pass rate was computed from zero samples",
+    "MemoryError": "the work ran out of memory",
+}
+_EXC_RE = re.compile(r"^(?:[\w.]+\.)?([A-Z]\w*(?:Error|Exception|Exceeded|Timeout|NotConfigured))\s*:\s*(.*)$", re.S)
+
+
+def error_explain(message: str) -> tuple[str, str]:
+    """(reason in plain words, technical detail or ""). Messages that already are plain words
+    (domain errors, verdicts) are kept as they are."""
+    text = " ".join(str(message or "").split())
+    match = _EXC_RE.match(text)
+    if not match:
+        return text or "unknown error", ""
+    name, rest = match.groups()
+    explained = _EXPLAINED.get(name)
+    if explained:
+        return explained[0].upper() + explained[1:], text
+    # Another exception type: its message, with the class name kept as detail only.
+    return (rest or f"an unexpected {name}"), text
+
+
+def _group_key(reason: str) -> str:
+    # Ids and numbers differ from problem to problem; the reason is the same.
+    return re.sub(r"\d+", "#", reason)
+
+
+_PROBLEM_RE = re.compile(r"^problem (\d+)$")
+
+
+def run_error_groups(run, limit_per_group: int = 50) -> list[dict]:
+    """A run's errors grouped by reason (most frequent first), each with the problems it hit
+    (id and title, for links) and the step that recorded it."""
+    groups: dict[tuple[str, str], dict] = {}
+    ids: set[int] = set()
+    for error in run.errors or []:
+        if not isinstance(error, dict):
+            error = {"message": str(error)}
+        reason, detail = error_explain(error.get("message", ""))
+        key = (str(error.get("field", "")), _group_key(reason))
+        group = groups.setdefault(key, {"step": key[0], "reason": reason, "detail": detail, "count": 0,
+                                        "problems": [], "records": []})
+        group["count"] += 1
+        match = _PROBLEM_RE.match(str(error.get("record", "")))
+        if match:
+            pid = int(match.group(1))
+            if len(group["problems"]) < limit_per_group:
+                group["problems"].append(pid)
+                ids.add(pid)
+        elif error.get("record") and len(group["records"]) < limit_per_group:
+            group["records"].append(str(error["record"]))
+    titles = dict(Problem.objects.filter(pk__in=ids).values_list("pk", "title"))
+    out = sorted(groups.values(), key=lambda g: -g["count"])
+    for group in out:
+        group["problems"] = [{"id": pid, "title": titles.get(pid), "exists": pid in titles} for pid in group["problems"]]
+    return out
+
+
+def run_outcome(run) -> dict:
+    """succeeded / partial / failed in words, with the problem failure count (counts.failed)."""
+    failed = getattr(run, "failed_count", 0) or 0
+    if run.status == "partial":
+        return {"label": "Partial", "text": f"finished; {failed} problem{'s' if failed != 1 else ''} failed and were skipped"
+                if failed else "finished with errors"}
+    if run.status == "failed":
+        # The whole-run failure is the last error that names no record (stage_run_execute).
+        whole = [e for e in (run.errors or []) if isinstance(e, dict) and not e.get("record")]
+        reason = error_explain(whole[-1].get("message", "") if whole else run.message)[0] if (whole or run.message) else ""
+        return {"label": "Failed", "text": f"stopped: {reason}" if reason else "stopped"}
+    if run.status == "succeeded":
+        return {"label": "Succeeded", "text": "finished without errors"}
+    return {"label": run.get_status_display(), "text": ""}
