@@ -135,6 +135,10 @@ class Stage:
     description: str = ""  # what the stage does: the command's help and the pipeline page's text
     options: tuple[Option, ...] = ()  # its command's own flags and the page's form fields
 
+    @property
+    def options_by_name(self) -> dict[str, Option]:
+        return {o.name: o for o in self.options}
+
     def executor(self) -> Callable:
         return _resolved.get(self.name) or import_string(self.service)
 

@@ -164,15 +164,14 @@ def stage_last_runs(stage_names: list[str]) -> dict[str, StageRun]:
 # --- results ---------------------------------------------------------------------------------
 
 # Exception names a stage may record, in words a curator can act on. The raw text stays visible
-# under "technical detail"; it is never the only thing shown.
+# under "technical detail"; it is never the only thing shown. Domain errors (DifficultyError,
+# LLMNotConfigured, ...) already speak plainly: their own message is the reason.
 _EXPLAINED = {
     "IntegrityError": "the database refused the change (a duplicate row, or a value out of range); the problem was left as it was",
     "DataError": "a value did not fit its database column; the problem was left as it was",
     "OperationalError": "the database was busy or unreachable; retrying the stage usually works",
     "TimeoutError": "the work took too long and was stopped",
     "ConnectionError": "the model endpoint could not be reached",
-    "LLMNotConfigured": "no model endpoint is configured",
-    "DifficultyError": "the difficulty data was not usable",
     "JSONDecodeError": "a stored value was not valid JSON",
     "KeyError": "an expected field was missing from the problem's data",
     "TypeError": "a field of the problem had the wrong type",
@@ -247,3 +246,36 @@ def run_outcome(run) -> dict:
     if run.status == "succeeded":
         return {"label": "Succeeded", "text": "finished without errors"}
     return {"label": run.get_status_display(), "text": ""}
+
+
+_HIDDEN_COUNTS = {"child_run", "snapshot", "version", "unmatched_ids", "failed"}
+
+
+def _shown(value) -> str:
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)
+
+
+def run_count_rows(run) -> list[dict]:
+    """A stage run's counts as rows to show (verification outcomes, a process run's per-step
+    figures, an import's matched/unmatched), each verification outcome linked to its filter.
+    `failed` is shown with the errors, not here."""
+    counts = run.counts if isinstance(run.counts, dict) else {}
+    statuses = set(VerificationStatus.values)
+    rows = []
+    for key, value in counts.items():
+        if key in _HIDDEN_COUNTS:
+            continue
+        if isinstance(value, dict):
+            for sub, sub_value in value.items():
+                if sub != "failed" and isinstance(sub_value, (int, float, str)) and not isinstance(sub_value, bool):
+                    rows.append({"label": f"{key} · {sub}".replace("_", " "), "value": _shown(sub_value), "filter": ""})
+            continue
+        if isinstance(value, (list, tuple)) or isinstance(value, bool) or value is None:
+            continue
+        link = f"verification_status={key}" if run.stage == "verify" and key in statuses else ""
+        rows.append({"label": key.replace("_", " "), "value": _shown(value), "filter": link})
+    return rows

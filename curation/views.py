@@ -487,7 +487,11 @@ def stage_run_detail(request, run_id: int):
         from curation.services.snapshot_jobs import snapshot_job_progress
 
         run.done = snapshot_job_progress(run)  # freezing runs in one transaction: its progress is in the cache
-    context = {"run": run, "kind": "stage"}
+    from curation import pipeline_selectors
+
+    context = {"run": run, "kind": "stage", "outcome": pipeline_selectors.run_outcome(run),
+               "count_rows": pipeline_selectors.run_count_rows(run),
+               "error_groups": pipeline_selectors.run_error_groups(run) if run.errors else []}
     if run.stage == "bulk" and run.step in bulk_services.UNDOABLE:
         blocker = bulk_services.bulk_undo_blocker(run)
         context["undo"] = {

@@ -64,7 +64,8 @@ def test_stage_buttons_come_from_the_stage_map_and_refuse_unknown_stages(client,
     assert not StageRun.objects.exists()
 
 
-def test_stage_button_starts_a_stage_on_its_queue(client, users, monkeypatch, django_capture_on_commit_callbacks):
+def test_stage_button_starts_a_stage_on_its_queue(client, users, make_problem, monkeypatch, django_capture_on_commit_callbacks):
+    make_problem()  # Process needs problems to act on (an empty store blocks it: tests/ui/test_pipeline_page.py)
     sent = []
     from curation.tasks import stages as stage_tasks
 
