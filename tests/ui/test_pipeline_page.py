@@ -155,7 +155,7 @@ def test_a_partial_run_lists_errors_by_reason_linked_to_problems_without_raw_exc
     assert "3 errors, by reason" in groups
     assert re.search(r'<strong class="group-count">2 ×</strong> <span class="muted">verify</span>: <span class="group-reason">The database refused the change', groups)
     for p in problems[:3]:
-        assert f'href="/problems/{p.pk}/" class="failed-problem">#{p.pk} {p.title}</a>' in groups
+        assert f'href="/problems/{p.pk}/" class="failed-problem">problem {p.pk} · {p.title}</a>' in groups
     assert f"/problems/{problems[3].pk}/" not in groups
     # The exception's name appears only inside the collapsed technical detail.
     outside = re.sub(r"<details.*?</details>", "", groups, flags=re.S)
