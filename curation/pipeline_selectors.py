@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.conf import settings
-from django.db.models import Sum
+from django.db.models import Q
 
 from curation.models import (
     Calibration,
@@ -61,94 +62,140 @@ def _llm_configured(params: dict) -> bool:
     return bool((params.get("base_url") or settings.LLM_BASE_URL) and (params.get("model") or settings.LLM_MODEL))
 
 
-def stage_touch(stage: Stage, params: dict, step: str = "") -> Touch:
+class StoreFacts:
+    """The counts the panels need, each read once (lazily) and shared by every panel of one page
+    render: a dozen indexed counts, whatever the number of stages."""
+
+    def __init__(self) -> None:
+        self.problems = Problem.objects.all()
+
+    @cached_property
+    def total(self) -> int:
+        return self.problems.count()
+
+    @cached_property
+    def unverified(self) -> int:
+        return self.problems.filter(verification_status=VerificationStatus.UNVERIFIED).count()
+
+    @cached_property
+    def verified(self) -> int:
+        return self.problems.filter(verification_status=VerificationStatus.VERIFIED).count()
+
+    @cached_property
+    def processed(self) -> int:
+        return self.problems.filter(process_status=ProcessStatus.OK).count()
+
+    @cached_property
+    def checker_candidates(self) -> int:
+        return self.problems.filter(verification_status__in=CHECKER_CANDIDATES).count()
+
+    @cached_property
+    def scored(self) -> int:
+        return self.problems.filter(weighted_score__isnull=False).count()
+
+    @cached_property
+    def measured(self) -> int:
+        return PassRateMeasurement.objects.values("problem").distinct().count()
+
+    @cached_property
+    def calibration_points(self) -> int:
+        """Problems calibration would fit on (calibration_data: a score and summed samples > 0;
+        samples are never negative, so "some measurement with samples > 0" is the same set),
+        counted from the measurements' side: their problem index, not a scan of every problem."""
+        return (PassRateMeasurement.objects.filter(samples__gt=0, problem__weighted_score__isnull=False)
+                .values("problem").distinct().count())
+
+    @cached_property
+    def calibrated(self) -> int:
+        return self.problems.filter(calibrated_pass_rate__isnull=False).count()
+
+    @cached_property
+    def select_candidates(self) -> int:
+        """Calibrated problems selection may keep: all calibrated ones less the flagged few
+        (duplicate, contaminated, benchmark), counted on their indexes instead of a full scan."""
+        flagged = self.problems.filter(Q(is_duplicate=True) | Q(is_contaminated=True) | Q(is_benchmark=True),
+                                       calibrated_pass_rate__isnull=False).count()
+        return self.calibrated - flagged
+
+    @cached_property
+    def active_calibration(self) -> bool:
+        return Calibration.objects.filter(is_active=True).exists()
+
+    @cached_property
+    def features_model(self) -> bool:
+        return DifficultyModel.objects.filter(kind="features", is_active=True).exists()
+
+
+def stage_touch(stage: Stage, params: dict, step: str = "", facts: StoreFacts | None = None) -> Touch:
     """How many problems the stage would act on, run from the pipeline page (all problems) with
     these options."""
-    problems = Problem.objects.all()
-    total = problems.count()
+    f = facts or StoreFacts()
     name = stage.name
     if name == "process":
-        steps = step or "every step"
-        return Touch(total, "problems", f"{steps} on each")
+        return Touch(f.total, "problems", f"{step or 'every step'} on each")
     if name == "verify":
-        unverified = problems.filter(verification_status=VerificationStatus.UNVERIFIED).count()
-        return Touch(total, "problems re-judged", f"{unverified} not verified yet")
+        return Touch(f.total, "problems re-judged", f"{f.unverified} not verified yet")
     if name == "predict":
-        return Touch(total, "problems scored", "unchanged problems reuse their cached prediction")
+        return Touch(f.total, "problems scored", "unchanged problems reuse their cached prediction")
     if name == "measure":
         size = params.get("sample_size")
-        count = min(total, int(size)) if size else total
-        return Touch(count, "problems sampled", f"{params.get('k', 4)} solutions each = {count * int(params.get('k', 4))} judged")
+        count = min(f.total, int(size)) if size else f.total
+        k = int(params.get("k", 4))
+        return Touch(count, "problems sampled", f"{k} solutions each = {count * k} judged")
     if name == "checkers":
-        return Touch(problems.filter(verification_status__in=CHECKER_CANDIDATES).count(),
-                     "problems needing a checker or with inconsistent tests")
+        return Touch(f.checker_candidates, "problems needing a checker or with inconsistent tests")
     if name == "calibrate":
-        points = _calibration_points()
-        scored = problems.filter(weighted_score__isnull=False).count()
-        return Touch(scored, "scored problems re-bucketed", f"fitted on {points} problems with scores and pass rates")
+        return Touch(f.scored, "scored problems re-bucketed", f"fitted on {f.calibration_points} problems with scores and pass rates")
     if name == "select":
-        candidates = problems.filter(is_duplicate=False, is_contaminated=False, is_benchmark=False)
-        return Touch(candidates.filter(calibrated_pass_rate__isnull=False).count(), "calibrated candidates",
-                     "duplicates, contaminated and benchmark problems are left out")
-    return Touch(total, "problems")
+        return Touch(f.select_candidates, "calibrated candidates", "duplicates, contaminated and benchmark problems are left out")
+    return Touch(f.total, "problems")
 
 
-def _calibration_points() -> int:
-    return (Problem.objects.filter(weighted_score__isnull=False)
-            .annotate(samples=Sum("pass_rates__samples")).filter(samples__gt=0).count())
+def _endpoint(params: dict) -> Prerequisite:
+    ok = _llm_configured(params)
+    return Prerequisite("Model endpoint", ok, "configured" if ok else "set LLM_BASE_URL and LLM_MODEL, or give base URL and model")
 
 
-def stage_prerequisites(stage: Stage, params: dict) -> list[Prerequisite]:
+def stage_prerequisites(stage: Stage, params: dict, facts: StoreFacts | None = None) -> list[Prerequisite]:
     """What the stage needs first, checked against the data (not just "did the earlier stage run"):
     a blocking one disables the start button; a warning is shown next to it."""
+    f = facts or StoreFacts()
     name = stage.name
-    problems = Problem.objects.all()
-    out: list[Prerequisite] = []
-    total = problems.count()
-    out.append(Prerequisite("Problems imported", total > 0, f"{total} problems" if total else "import problems first"))
+    out = [Prerequisite("Problems imported", f.total > 0, f"{f.total} problems" if f.total else "import problems first")]
     if name in ("verify", "predict"):
-        processed = problems.filter(process_status=ProcessStatus.OK).count()
-        out.append(Prerequisite("Processed", processed > 0,
-                                f"{processed} of {total} processed" if processed else "run Process first (samples and tests)",
+        out.append(Prerequisite("Processed", f.processed > 0,
+                                f"{f.processed} of {f.total} processed" if f.processed else "run Process first (samples and tests)",
                                 blocking=False))
     if name == "measure":
-        verified = problems.filter(verification_status=VerificationStatus.VERIFIED).count()
-        out.append(Prerequisite("Verified", verified > 0,
-                                f"{verified} verified" if verified else "run Verify first: unverified tests judge answers wrongly",
+        out.append(Prerequisite("Verified", f.verified > 0,
+                                f"{f.verified} verified" if f.verified else "run Verify first: unverified tests judge answers wrongly",
                                 blocking=False))
-        out.append(Prerequisite("Model endpoint", _llm_configured(params),
-                                "configured" if _llm_configured(params) else "set LLM_BASE_URL and LLM_MODEL, or give base URL and model"))
+        out.append(_endpoint(params))
     if name == "predict":
         predictor = params.get("predictor") or ("llm" if _llm_configured({}) else "features")
         if predictor == "llm":
-            out.append(Prerequisite("Model endpoint", _llm_configured(params),
-                                    "configured" if _llm_configured(params) else "set LLM_BASE_URL and LLM_MODEL, or give base URL and model"))
+            out.append(_endpoint(params))
         else:
-            trained = DifficultyModel.objects.filter(kind="features", is_active=True).exists()
-            out.append(Prerequisite("Features model", trained,
-                                    "trained" if trained else "run `manage.py train_difficulty_model` first, or use the llm predictor"))
+            out.append(Prerequisite("Features model", f.features_model,
+                                    "trained" if f.features_model else "run `manage.py train_difficulty_model` first, or use the llm predictor"))
     if name == "checkers":
-        out.append(Prerequisite("Model endpoint", _llm_configured({}), "configured" if _llm_configured({}) else "set LLM_BASE_URL and LLM_MODEL"))
+        out.append(_endpoint({}))
     if name == "calibrate":
-        scored = problems.filter(weighted_score__isnull=False).count()
-        evidence = PassRateMeasurement.objects.values("problem").distinct().count()
-        points = _calibration_points()
-        out.append(Prerequisite("Predictions", scored > 0, f"{scored} problems scored" if scored else "run Predict first"))
-        out.append(Prerequisite("Pass-rate evidence", evidence > 0,
-                                f"{evidence} problems measured" if evidence else "run Measure or import a graded file below"))
-        out.append(Prerequisite(f"At least {CALIBRATION_MIN_POINTS} problems with both", points >= CALIBRATION_MIN_POINTS,
-                                f"{points} problems have both"))
+        out.append(Prerequisite("Predictions", f.scored > 0, f"{f.scored} problems scored" if f.scored else "run Predict first"))
+        out.append(Prerequisite("Pass-rate evidence", f.measured > 0,
+                                f"{f.measured} problems measured" if f.measured else "run Measure or import a graded file below"))
+        out.append(Prerequisite(f"At least {CALIBRATION_MIN_POINTS} problems with both", f.calibration_points >= CALIBRATION_MIN_POINTS,
+                                f"{f.calibration_points} problems have both"))
     if name == "select":
-        active = Calibration.objects.filter(is_active=True).exists()
-        calibrated = problems.filter(calibrated_pass_rate__isnull=False).count()
-        out.append(Prerequisite("Active calibration", active, "active" if active else "run Calibrate first"))
-        out.append(Prerequisite("Calibrated problems", calibrated > 0, f"{calibrated} calibrated" if calibrated else "none yet"))
+        out.append(Prerequisite("Active calibration", f.active_calibration, "active" if f.active_calibration else "run Calibrate first"))
+        out.append(Prerequisite("Calibrated problems", f.calibrated > 0, f"{f.calibrated} calibrated" if f.calibrated else "none yet"))
     return out
 
 
-def stage_state(stage: Stage, params: dict | None = None, step: str = "") -> StageState:
+def stage_state(stage: Stage, params: dict | None = None, step: str = "", facts: StoreFacts | None = None) -> StageState:
     params = params or {}
-    return StageState(stage, stage_touch(stage, params, step), stage_prerequisites(stage, params))
+    facts = facts or StoreFacts()
+    return StageState(stage, stage_touch(stage, params, step, facts), stage_prerequisites(stage, params, facts))
 
 
 def stage_last_runs(stage_names: list[str]) -> dict[str, StageRun]:

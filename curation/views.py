@@ -568,6 +568,7 @@ def _stage_panels(posted_stage: str = "", values=None, errors=None) -> list[dict
 
     stages = pipeline_page_stages()
     last = pipeline_selectors.stage_last_runs([s.name for s in stages])
+    facts = pipeline_selectors.StoreFacts()  # each count read once for all panels
     panels = []
     for stage in stages:
         mine = stage.name == posted_stage and values is not None
@@ -577,7 +578,7 @@ def _stage_panels(posted_stage: str = "", values=None, errors=None) -> list[dict
             "stage": stage,
             "needs": [BY_NAME[p].label for p in stage.prerequisites],
             "fields": _option_fields(stage, data, errors if mine else {}),
-            "state": pipeline_selectors.stage_state(stage, params, step),
+            "state": pipeline_selectors.stage_state(stage, params, step, facts),
             "last": last.get(stage.name),
             "errors": (errors or {}) if mine else {},
         })
