@@ -61,11 +61,14 @@ def test_options_update_the_count_and_a_bad_value_names_the_field(live_server, n
     page = new_page()
     login(page, live_server.url, "oona")
     page.goto(f"{live_server.url}/pipeline/")
+    asked = []
+    page.on("request", lambda r: asked.append(r.url) if "/pipeline/touch/" in r.url else None)
     assert page.locator("#count-measure").inner_text() == "5"
     page.locator("#panel-measure summary").click()
     page.fill("#opt-measure-sample_size", "2")
     page.locator("#opt-measure-sample_size").dispatch_event("change")
     expect(page.locator("#count-measure")).to_have_text("2")
+    assert asked and all("csrfmiddlewaretoken" not in u for u in asked) and "sample_size=2" in asked[-1]
     assert page.locator("#stage-measure").is_disabled()  # no model endpoint configured: a blocking prerequisite
     page.fill("#opt-measure-base_url", "http://127.0.0.1:9/v1")
     page.fill("#opt-measure-model", "ref-model")
