@@ -109,6 +109,8 @@ class Option:
 
 
 def _opt(name: str, kind: str, help: str, **kw) -> Option:
+    if kind == "bool":
+        kw.setdefault("default", False)  # a flag: off unless given
     return Option(name, kind, help, **kw)
 
 
@@ -171,7 +173,8 @@ STAGES: tuple[Stage, ...] = (
                                                  "on the problem page)"),)),
     Stage("train_features", "Train features model", "curation.services.prediction.train_features_execute",
           "curation.stage.train_features", "default", "train_difficulty_model", ("collect",),
-          description="Train the offline features model that predicts difficulty without an LLM."),
+          description="Train the offline features model on labelled problems (it predicts difficulty without an LLM); "
+                      "prints its cross-validated accuracy."),
     Stage("predict", "Predict", "curation.services.prediction.predict_execute", "curation.stage.predict",
           "llm", "predict_difficulty", ("process",), on_pipeline_page=True,
           description="Predict the five difficulty dimensions of every problem (LLM endpoint or the offline "

@@ -54,3 +54,31 @@ def test_the_map_is_consistent_and_registered_at_start():
 def test_a_stage_that_is_not_a_stage_run_is_refused_with_its_command():
     with pytest.raises(stages.UnknownStageError, match="create_snapshot"):
         stages.stage_run_create(stage="snapshot")
+
+
+@pytest.mark.parametrize("stage", [s for s in pipeline.STAGES if s.command and s.kind == pipeline.STAGE_RUN], ids=lambda s: s.name)
+def test_each_command_takes_its_help_and_flags_from_the_map(stage):
+    from django.core.management import load_command_class
+
+    command = load_command_class("curation", stage.command)
+    parser = command.create_parser("manage.py", stage.command)
+    assert stage.description and parser.description == stage.description
+    flags = {flag for action in parser._actions for flag in action.option_strings}
+    for opt in stage.options:
+        assert opt.flag in flags, (stage.name, opt.flag)
+        assert opt.parse("") == opt.default and (opt.default is None or opt.parse(str(opt.default)) == opt.default)
+
+
+def test_options_parse_into_params_and_step_with_errors_by_field():
+    params, step, errors = pipeline.stage_options_parse(pipeline.BY_NAME["predict"], {
+        "predictor": "llm", "request_timeout": "30", "temperature": "3", "max_tokens": "x"})
+    assert params == {"predictor": "llm", "timeout": 30.0} and step == ""
+    assert errors == {"temperature": "must be at most 2", "max_tokens": "expected a whole number, got 'x'"}
+    params, step, errors = pipeline.stage_options_parse(pipeline.BY_NAME["process"], {"step": "dedup"})
+    assert (params, step, errors) == ({}, "dedup", {})
+    # Stored always where the executor reads them unconditionally; otherwise only when given.
+    assert pipeline.stage_options_parse(pipeline.BY_NAME["calibrate"], {})[0] == {"method": "isotonic", "refit_weights": False}
+    assert pipeline.stage_options_parse(pipeline.BY_NAME["checkers"], {})[0] == {}
+    with pytest.raises(pipeline.OptionError) as caught:
+        pipeline.BY_NAME["verify"].options_by_name["parallel"].parse("0")
+    assert caught.value.field == "parallel" and caught.value.reason == "must be at least 1"

@@ -83,3 +83,33 @@ def test_server_answers_solve_requests_with_code():
         other = client.chat.completions.create(model="solver", messages=[{"role": "user", "content": "Solve X"}])
         assert extract_code(other.choices[0].message.content) == "print(0)"
         assert server.requests[0].kind == "solve"
+
+
+@pytest.mark.parametrize("entry,reason", [
+    ({"question_id": "q", "n": -1, "passes": 0}, "entry q: field n must be between 0 and 1e9"),
+    ({"question_id": "q", "n": "many", "passes": 0}, "entry q: field n must be a whole number"),
+    ({"question_id": "q", "n": 3, "passes": 1.5}, "entry q: field passes must be a whole number"),
+    ({"question_id": "q", "n": True, "passes": 0}, "entry q: field n must be a whole number"),
+    ({"question_id": "q", "n": 2, "passes": 3}, "entry q: field passes (3) exceeds n (2)"),
+    ({"question_id": {"a": 1}, "graded_list": [True]}, "field question_id must be a short string or number"),
+    ({"question_id": "q", "model": "m" * 201, "graded_list": [True]}, "entry q: field model is longer than 200"),
+])
+def test_counts_are_checked_naming_the_entry_and_field(entry, reason):
+    from curation.difficulty.passrate import GradedResultsError
+
+    with pytest.raises(GradedResultsError, match=reason.replace("(", r"\(").replace(")", r"\)")):
+        parse_graded_results([entry])
+    assert parse_graded_results([{"question_id": "q", "n": "4", "passes": 2.0}])[0].passes == 2  # whole numbers as text or float
+
+
+def test_uploaded_text_is_never_taken_for_a_path(tmp_path):
+    from curation.difficulty.passrate import GradedResultsError, parse_graded_text
+
+    secret = tmp_path / "graded.json"
+    secret.write_text(json.dumps([{"question_id": "q", "graded_list": [True]}]))
+    assert len(parse_graded_results(str(secret))) == 1  # the command reads a path it is given
+    with pytest.raises(GradedResultsError, match="line 1: not JSON"):
+        parse_graded_text(str(secret).encode())  # an upload that names a file is just bad JSON
+    with pytest.raises(GradedResultsError, match="not UTF-8"):
+        parse_graded_text(b"\xff\xfe")
+    assert parse_graded_text(b'{"question_id": 7, "graded_list": [1, 0]}\n')[0].question_id == "7"

@@ -2,5 +2,5 @@ from curation.management.stage_command import StageCommand
 
 
 class Command(StageCommand):
-    help = "Train the offline features model on labelled problems; prints its cross-validated accuracy."
+    # Help text and flags come from the stage map (curation/pipeline.py: Stage.description, .options).
     stage = "train_features"
