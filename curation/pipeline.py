@@ -116,7 +116,7 @@ def _opt(name: str, kind: str, help: str, **kw) -> Option:
 
 # Shared by the stages that call a model endpoint (the API key comes from settings, never a run row).
 _LLM_OPTIONS = (
-    _opt("base_url", "url", "OpenAI-compatible endpoint (default: LLM_BASE_URL)"),
+    _opt("base_url", "url", "OpenAI-compatible endpoint (default: LLM_BASE_URL)", label="Base URL"),
     _opt("model", "str", "model name (default: LLM_MODEL)"),
     _opt("concurrency", "int", "requests in flight at once (default: LLM_CONCURRENCY)", min=1, max=256),
 )
