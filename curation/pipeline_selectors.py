@@ -22,6 +22,7 @@ from curation.models import (
     StageRun,
     VerificationStatus,
 )
+from curation.errors import error_explain
 from curation.pipeline import Stage
 
 CHECKER_CANDIDATES = (VerificationStatus.NEEDS_CHECKER, VerificationStatus.TESTS_INCONSISTENT)
@@ -209,39 +210,6 @@ def stage_last_runs(stage_names: list[str]) -> dict[str, StageRun]:
 
 
 # --- results ---------------------------------------------------------------------------------
-
-# Exception names a stage may record, in words a curator can act on. The raw text stays visible
-# under "technical detail"; it is never the only thing shown. Domain errors (DifficultyError,
-# LLMNotConfigured, ...) already speak plainly: their own message is the reason.
-_EXPLAINED = {
-    "IntegrityError": "the database refused the change (a duplicate row, or a value out of range); the problem was left as it was",
-    "DataError": "a value did not fit its database column; the problem was left as it was",
-    "OperationalError": "the database was busy or unreachable; retrying the stage usually works",
-    "TimeoutError": "the work took too long and was stopped",
-    "ConnectionError": "the model endpoint could not be reached",
-    "JSONDecodeError": "a stored value was not valid JSON",
-    "KeyError": "an expected field was missing from the problem's data",
-    "TypeError": "a field of the problem had the wrong type",
-    "ZeroDivisionError": "a pass rate was computed from zero samples",
-    "MemoryError": "the work ran out of memory",
-}
-_EXC_RE = re.compile(r"^(?:[\w.]+\.)?([A-Z]\w*(?:Error|Exception|Exceeded|Timeout|NotConfigured))\s*:\s*(.*)$", re.S)
-
-
-def error_explain(message: str) -> tuple[str, str]:
-    """(reason in plain words, technical detail or ""). Messages that already are plain words
-    (domain errors, verdicts) are kept as they are."""
-    text = " ".join(str(message or "").split())
-    match = _EXC_RE.match(text)
-    if not match:
-        return text or "unknown error", ""
-    name, rest = match.groups()
-    explained = _EXPLAINED.get(name)
-    if explained:
-        return explained[0].upper() + explained[1:], text
-    # Another exception type: its message, with the class name kept as detail only.
-    return (rest or f"an unexpected {name}"), text
-
 
 def _group_key(reason: str) -> str:
     # Ids and numbers differ from problem to problem; the reason is the same.

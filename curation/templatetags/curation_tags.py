@@ -32,6 +32,21 @@ def label(value) -> str:
 
 
 @register.filter
+def error_reason(message) -> str:
+    """A recorded error in plain words (curation.errors.error_explain): never a bare exception name."""
+    from curation.errors import error_explain
+
+    return error_explain(message)[0]
+
+
+@register.filter
+def error_detail(message) -> str:
+    from curation.errors import error_explain
+
+    return error_explain(message)[1]
+
+
+@register.filter
 def get(mapping, key):
     try:
         return mapping.get(key)

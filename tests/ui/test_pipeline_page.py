@@ -260,3 +260,14 @@ def test_the_command_refuses_what_the_page_refuses(db):
     with pytest.raises(CommandError, match="argument --parallel: expected a whole number"):
         call_command("verify_problems", "--parallel", "two", "--sync")
     assert not StageRun.objects.exists()
+
+
+def test_the_problem_page_explains_its_stage_error_and_links_the_run(client, users, make_problem):
+    problems = [make_problem() for _ in range(3)]
+    run = _partial_verify_run(problems)
+    client.force_login(users["viewer"])
+    html = client.get(reverse("curation:problem_detail", args=[problems[0].pk])).content.decode()
+    errors = html[html.index('id="stage-errors"'):]
+    errors = errors[:errors.index("</ul>")]
+    assert f'in run <a href="/jobs/{run.pk}/">#{run.pk}</a>: The database refused the change' in errors
+    assert "IntegrityError" not in re.sub(r"<details.*?</details>", "", errors, flags=re.S)
