@@ -102,7 +102,7 @@ def test_a_graded_file_uploads_and_imports_as_a_job(live_server, new_page, make_
     assert "q-9" in page.locator("#job-unmatched").inner_text()
 
 
-def test_axe_finds_nothing_serious_on_the_pipeline_page_and_a_partial_run(live_server, browser, make_user, make_problem):
+def test_axe_finds_nothing_serious_on_the_pipeline_page_a_partial_run_and_its_problem(live_server, browser, make_user, make_problem):
     make_user("axel", "admin")
     problems = [make_problem() for _ in range(3)]
     run = _partial_verify_run(problems)
@@ -112,7 +112,8 @@ def test_axe_finds_nothing_serious_on_the_pipeline_page_and_a_partial_run(live_s
     try:
         login(page, live_server.url, "axel")
         found = {}
-        for name, path in {"pipeline": "/pipeline/", "partial run": f"/jobs/{run.pk}/"}.items():
+        pages = {"pipeline": "/pipeline/", "partial run": f"/jobs/{run.pk}/", "failing problem": f"/problems/{problems[0].pk}/"}
+        for name, path in pages.items():
             assert page.goto(live_server.url + path).status == 200
             page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")  # options and detail too
             found[name] = _violations(page)
