@@ -165,6 +165,8 @@ def pass_rates_import_execute(run: StageRun) -> None:
     except passrate_core.GradedResultsError as exc:
         raise PassRateUploadError(f"{run.params.get('file_name', 'the file')}: {exc}") from None
     run_start(run, total=len(results))
+    # A task redelivered after a worker died mid-import starts over, without doubling the evidence.
+    PassRateMeasurement.objects.filter(stage_run=run).delete()
     by_key = _problem_keys()
     counts = {"results": len(results), "matched": 0, "unmatched": 0, "measurements": 0, "unmatched_ids": []}
     run.counts = counts

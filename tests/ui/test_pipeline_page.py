@@ -207,6 +207,12 @@ def test_pass_rate_upload_runs_as_a_job_and_shows_matched_and_unmatched(admin_cl
     assert {k: run.counts[k] for k in ("results", "matched", "unmatched", "measurements")} == \
         {"results": 3, "matched": 2, "unmatched": 1, "measurements": 2}
     rows = {m.problem_id: (m.samples, m.passes, m.origin, m.stage_run_id) for m in PassRateMeasurement.objects.all()}
+    # A redelivered task (worker died mid-import) starts over without doubling the evidence.
+    StageRun.objects.filter(pk=run.pk).update(status="running")
+    from curation.services.pass_rates import pass_rates_import_execute
+
+    pass_rates_import_execute(StageRun.objects.get(pk=run.pk))
+    assert PassRateMeasurement.objects.count() == 2
     assert rows == {a.pk: (4, 3, "imported", run.pk), b.pk: (2, 0, "imported", run.pk)}
     job = admin_client.get(reverse("curation:stage_run_detail", args=[run.pk])).content.decode()
     assert "<th scope=\"row\">matched</th><td>2</td>" in job and "<th scope=\"row\">unmatched</th><td>1</td>" in job
