@@ -317,6 +317,9 @@ class StageRun(RunRow):
     counts = models.JSONField(default=dict, blank=True)
     prompt_tokens = models.PositiveBigIntegerField(default=0)
     completion_tokens = models.PositiveBigIntegerField(default=0)
+    # How the run's judgements were limited (verify, measure): the weakest mode it saw, as
+    # curation.judge.mode.weakest gives it; {} for stages that judge nothing.
+    judge_mode = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -386,6 +389,10 @@ class VerificationRun(models.Model):
     detail = models.TextField(blank=True)
     inconsistent_tests = models.JSONField(default=list, blank=True)
     isolation = models.CharField(max_length=24, blank=True)
+    # How memory/pids/CPU were limited (cgroup-v1 | cgroup-v2 | rlimits-only) and whether the
+    # seccomp filter was on, for the weakest of the references judged; blank/None: not recorded.
+    resource_limits = models.CharField(max_length=24, blank=True)
+    seccomp = models.BooleanField(null=True, blank=True)
     max_reference_ms = models.FloatField(null=True, blank=True)
     derived_time_limit_ms = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

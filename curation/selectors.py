@@ -494,6 +494,34 @@ def dashboard_stats(*, selection_id: int | None = None) -> dict:
     return stats
 
 
+JUDGE_MODE_CACHE_KEY = "curation:judge-mode-now"
+JUDGE_MODE_CACHE_S = 600
+
+
+def judge_mode_now() -> dict:
+    """How the judge would limit a solution now ({isolation, resource_limits, seccomp}, plus
+    `error` where it would refuse to run), probed in this process and cached for ten minutes:
+    bubblewrap's probe and the seccomp check start a process each the first time. Also `last`:
+    the judge mode of the latest run that judged anything (workers may see another machine
+    than the web server), with its run's id."""
+    from django.conf import settings
+
+    from curation.judge import mode as judge_modes
+    from curation.judge.sandbox import SandboxConfig
+
+    now = cache.get(JUDGE_MODE_CACHE_KEY)
+    if now is None:
+        config = SandboxConfig(allow_unsandboxed=settings.JUDGE_ALLOW_UNSANDBOXED, python_path=settings.JUDGE_PYTHON)
+        try:
+            now = judge_modes.probe(config)
+        except Exception as exc:  # noqa: BLE001 — a page must render even when the probe breaks
+            now = {"error": f"{type(exc).__name__}: {exc}"}
+        cache.set(JUDGE_MODE_CACHE_KEY, now, JUDGE_MODE_CACHE_S)
+    last = (StageRun.objects.filter(stage__in=("verify", "measure")).exclude(judge_mode={})
+            .order_by("-created_at").values("pk", "stage", "judge_mode").first())
+    return {"now": now, "last": last}
+
+
 def _shares(counts: dict) -> dict:
     total = sum(counts.values())
     return {"counts": counts, "shares": {k: (v / total if total else 0.0) for k, v in counts.items()}, "total": total}

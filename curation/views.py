@@ -551,6 +551,7 @@ def dashboard(request):
             "selection": stats["selection"],
         },
         "roles": _roles(request.user),
+        "judge_mode": selectors.judge_mode_now(),
     }
     return render(request, "curation/dashboard.html", context)
 

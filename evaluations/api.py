@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from curation.api.exceptions import Conflict, field_error
 from curation.api.pagination import AscendingIdPagination
-from curation.api.serializers import UsernameField
+from curation.api.serializers import JudgeModeField, UsernameField
 from curation.api.views import ApiViewMixin
 
 from . import selectors, services
@@ -25,6 +25,7 @@ class EvalRunSerializer(serializers.ModelSerializer):
     created_by = UsernameField()
     summary = serializers.JSONField(read_only=True, help_text="ks; overall and by label/bucket/platform/month: "
                                     "pass@k {value, low, high, problems} (95% bootstrap over problems)")
+    judge_mode = JudgeModeField()
 
     class Meta:
         model = EvalRun
@@ -32,7 +33,7 @@ class EvalRunSerializer(serializers.ModelSerializer):
             "id", "name", "source", "status", "total", "done", "progress", "message", "errors",
             "model_name", "base_url", "benchmark_name", "date_from", "date_to", "n_samples", "temperature", "top_p",
             "max_tokens", "concurrency", "request_timeout_s", "prompts", "checkpoint", "problem_count", "samples_correct",
-            "samples_failed", "cached_samples", "prompt_tokens", "completion_tokens", "summary",
+            "samples_failed", "cached_samples", "prompt_tokens", "completion_tokens", "summary", "judge_mode",
             "created_by", "created_at", "started_at", "finished_at",
         )
         read_only_fields = fields

@@ -48,6 +48,8 @@ class EvalRun(RunRow):
     completion_tokens = models.PositiveBigIntegerField(default=0)
     cached_samples = models.PositiveIntegerField(default=0)
     summary = models.JSONField(default=dict, blank=True, help_text="pass@k overall and by group, with intervals")
+    judge_mode = models.JSONField(default=dict, blank=True,
+                                  help_text="how the samples were judged: the weakest isolation, resource limits and seccomp seen")
 
     class Meta:
         ordering = ["-created_at"]

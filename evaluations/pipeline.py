@@ -17,6 +17,7 @@ import concurrent.futures as cf
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from curation.judge import mode as judge_mode
 from curation.llm.client import LLMClient, LLMConfig, run_coroutine, sample_cache_key
 
 from . import core
@@ -72,6 +73,7 @@ class Judged:
     passed: bool
     tests: list = field(default_factory=list)
     error: str = ""
+    judge_mode: dict = field(default_factory=dict)   # how it was limited (curation.judge.mode); {} if never judged
 
 
 def judge_answer(sample_id: int, answer: str, spec, config, default_language: str = "python3") -> Judged:
@@ -90,7 +92,8 @@ def judge_answer(sample_id: int, answer: str, spec, config, default_language: st
     verdict = getattr(report.verdict, "value", str(report.verdict))
     tests = [[getattr(t.verdict, "value", str(t.verdict)), round(t.time_wall or 0.0, 4)] for t in report.tests]
     error = (report.compile_output or "")[:2000]
-    return Judged(sample_id, ex.code, ex.language, ex.fence_language, verdict, verdict == "AC", tests, error)
+    return Judged(sample_id, ex.code, ex.language, ex.fence_language, verdict, verdict == "AC", tests, error,
+                  judge_mode.report_mode(report))
 
 
 class _JudgePool:
@@ -140,7 +143,7 @@ async def _run(jobs, client: LLMClient, top_p, judges: _JudgePool, emit) -> None
             emit(Generated(job.sample_id, answer, done.prompt_tokens, done.completion_tokens))
         result = await asyncio.wrap_future(judges.submit(job, answer), loop=loop)
         emit(Judged(job.sample_id, result.code, result.language, result.fence_language, result.verdict,
-                    result.passed, result.tests, result.error))
+                    result.passed, result.tests, result.error, result.judge_mode))
 
     async with client:
         await asyncio.gather(*(one(job) for job in jobs))

@@ -24,13 +24,14 @@ from django.db import transaction
 from django.db.models import Count, Q, Sum
 
 from curation.exports.livecodebench import lcb_difficulty
+from curation.judge import mode as judge_modes
 from curation.judge.sandbox import SandboxConfig
 from curation.llm.client import LLMClient
 from curation.judge.spec import JudgeSpec
 from curation.models import Problem, RunStatus
 from curation.selectors import problem_judge_spec
 from curation.services.audit import audit_event_record
-from curation.services.runs import run_finish, run_progress, run_start
+from curation.services.runs import run_finish, run_judge_mode_add, run_progress, run_start
 
 from . import core, pipeline
 from .models import EvalProblem, EvalRun, EvalSample, EvalSource, SampleStatus
@@ -264,7 +265,7 @@ def eval_run_execute(run_id: int, *, client=None) -> EvalRun:
                 finished = True
                 break
             batch.append(event)
-        done += _write_events(batch)
+        done += _write_events(batch, run)
         if batch:
             run_progress(run, done=done)
     worker.join()
@@ -290,12 +291,14 @@ def _update_grouped(rows: list[tuple[int, dict]]) -> None:
             EvalSample.objects.filter(pk__in=pks[i:i + 1000]).update(**fields)
 
 
-def _write_events(batch: list) -> int:
+def _write_events(batch: list, run: EvalRun | None = None) -> int:
     """Write a batch of pipeline events in one transaction; returns how many samples reached a
-    final state. An answer and its verdicts in the same batch are written together."""
+    final state. An answer and its verdicts in the same batch are written together, and the
+    run's judge mode becomes the weakest of its own and the batch's."""
     if not batch:
         return 0
     rows: dict[int, dict] = {}
+    modes: list[dict] = []
     finals = 0
     for event in batch:
         fields = rows.setdefault(event.sample_id, {})
@@ -310,9 +313,12 @@ def _write_events(batch: list) -> int:
             fields.update(status=SampleStatus.JUDGED, code=event.code, language=event.language,
                           fence_language=event.fence_language, verdict=event.verdict, passed=event.passed,
                           tests=event.tests, error=event.error)
+            modes.append(event.judge_mode)
             finals += 1
     with transaction.atomic():
         _update_grouped(list(rows.items()))
+        if run is not None and modes:
+            run_judge_mode_add(run, judge_modes.weakest(*modes))
     return finals
 
 

@@ -136,12 +136,36 @@ class VerdictSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class JudgeModeSerializer(serializers.Serializer):
+    """How a run's judgements were limited: the weakest seen (curation.judge.mode)."""
+
+    isolation = serializers.CharField(help_text="bubblewrap, or rlimits-only where the code ran unsandboxed")
+    resource_limits = serializers.CharField(
+        help_text="cgroup-v1 | cgroup-v2: memory, pids and CPU per solution; rlimits-only: per process only")
+    seccomp = serializers.BooleanField(help_text="whether the seccomp system-call filter was installed")
+
+
+@extend_schema_field(JudgeModeSerializer(allow_null=True))
+class JudgeModeField(serializers.Field):
+    """A run row's `judge_mode` as an object, or null when the run judged nothing (or predates it)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, mode):
+        if not isinstance(mode, dict) or not (mode.get("isolation") or mode.get("resource_limits")):
+            return None
+        return {"isolation": str(mode.get("isolation") or ""), "resource_limits": str(mode.get("resource_limits") or ""),
+                "seccomp": bool(mode.get("seccomp"))}
+
+
 class VerificationRunSerializer(serializers.ModelSerializer):
     class Meta:
         model = m.VerificationRun
         fields = (
-            "id", "problem", "stage_run", "outcome", "detail", "inconsistent_tests", "isolation", "max_reference_ms",
-            "derived_time_limit_ms", "created_at",
+            "id", "problem", "stage_run", "outcome", "detail", "inconsistent_tests", "isolation", "resource_limits",
+            "seccomp", "max_reference_ms", "derived_time_limit_ms", "created_at",
         )
         read_only_fields = fields
 
@@ -308,10 +332,11 @@ class ImportRunSerializer(serializers.ModelSerializer):
 
 class StageRunSerializer(serializers.ModelSerializer):
     progress = serializers.FloatField(read_only=True)
+    judge_mode = JudgeModeField()
 
     class Meta:
         model = m.StageRun
-        fields = RUN_FIELDS + ("stage", "step", "params", "counts", "prompt_tokens", "completion_tokens")
+        fields = RUN_FIELDS + ("stage", "step", "params", "counts", "prompt_tokens", "completion_tokens", "judge_mode")
         read_only_fields = fields
 
 

@@ -11,13 +11,15 @@ from django.db import transaction
 from django.utils.text import get_valid_filename
 
 from curation.difficulty import passrate as passrate_core
+from curation.judge import Verdict
+from curation.judge import mode as judge_mode
 from curation.llm.client import LLMClient
 from curation.llm.conf import llm_config
 from curation.llm.prompts import problem_instruction, solve_messages
 from curation.models import PassRateMeasurement, Problem, StageRun
 from curation.selectors import problem_judge_spec
 from curation.services.audit import audit_event_record
-from curation.services.runs import ProblemFailures, run_progress, run_start
+from curation.services.runs import ProblemFailures, run_judge_mode_add, run_progress, run_start
 
 
 
@@ -50,19 +52,25 @@ def problem_solve_messages(problem: Problem) -> list[dict[str, str]]:
     return solve_messages(problem.title, problem.statement, instruction)
 
 
-def _measure_one(problem: Problem, answers: list[str], judge_fn) -> int:
+def _measure_one(problem: Problem, answers: list[str], judge_fn) -> tuple[int, dict]:
+    """(passes, the weakest judge mode among the answers judged; {} when none was)."""
     spec = problem_judge_spec(problem)  # read once, judged k times
     passes = 0
+    modes = []
     for text in answers:
         code = passrate_core.extract_code(text)
-        if code and judge_fn(problem, code, spec=spec):
+        report = judge_fn(problem, code, spec=spec) if code else None
+        if report is None:
+            continue
+        modes.append(judge_mode.report_mode(report))
+        if report.verdict == Verdict.AC:
             passes += 1
-    return passes
+    return passes, judge_mode.weakest(*modes)
 
 
 def measure_execute(run: StageRun) -> None:
     """Ask a reference model for k solutions per sampled problem, judge them, store the passes."""
-    from curation.services.verification import judge_candidate
+    from curation.services.verification import judge_candidate_report
 
     params = run.params
     k = int(params.get("k", 4))
@@ -94,9 +102,11 @@ def measure_execute(run: StageRun) -> None:
                 failures.record(problem.pk, f"no answer from {config.model}: {row[0].error}")
                 continue
             # A problem whose spec cannot be built or whose judging breaks fails alone.
-            ok, passes = failures.attempt(problem.pk, _measure_one, problem, texts, judge_candidate)
+            ok, measured = failures.attempt(problem.pk, _measure_one, problem, texts, judge_candidate_report)
             if not ok:
                 continue
+            passes, mode = measured
+            run_judge_mode_add(run, mode)
             rows.append(PassRateMeasurement(problem=problem, stage_run=run, model=config.model, samples=len(texts), passes=passes))
             counts["problems"] += 1
             counts["samples"] += len(texts)

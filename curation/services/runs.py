@@ -7,6 +7,7 @@ import logging
 from django.db import models
 from django.utils import timezone
 
+from curation.judge import mode as judge_modes
 from curation.models import RunStatus
 
 MAX_STORED_ERRORS = 1000
@@ -31,6 +32,16 @@ def run_progress(run: models.Model, *, done: int, total: int | None = None, **co
     for name, value in counts.items():
         setattr(run, name, value)
     type(run).objects.filter(pk=run.pk).update(**fields)
+
+
+def run_judge_mode_add(run: models.Model, mode: dict) -> None:
+    """Fold one judgement's mode (curation.judge.mode) into a run row's `judge_mode`: the
+    weakest seen so far. Written at once, so the run's page says how it is judging while it runs;
+    only when it changes, so a long run costs one UPDATE, not one per solution."""
+    merged = judge_modes.weakest(run.judge_mode, mode)
+    if merged and merged != run.judge_mode:
+        run.judge_mode = merged
+        type(run).objects.filter(pk=run.pk).update(judge_mode=merged)
 
 
 def run_finish(run: models.Model, *, failed: bool = False, message: str = "") -> None:

@@ -28,13 +28,14 @@ from django.conf import settings
 from django.db import transaction
 
 from curation.judge import JudgeReport, Limits, SandboxConfig, Verdict
+from curation.judge import mode as judge_mode
 from curation.judge.checker_synthesis import accepts_many_answers
 from curation.judge.spec import JudgeSpec, JudgeSpecError
 from curation.judge.languages import LANGUAGES
 from curation.models import Problem, StageRun, VerificationRun, VerificationStatus
 from curation.models import Verdict as VerdictRow
 from curation.selectors import problem_judge_spec, problem_training_tests
-from curation.services.runs import ProblemFailures, run_progress, run_start
+from curation.services.runs import ProblemFailures, run_judge_mode_add, run_progress, run_start
 
 logger = logging.getLogger(__name__)
 
@@ -172,13 +173,17 @@ def _store(run: StageRun, problem: Problem, job: ProblemJob) -> str:
         passing = [r for _sid, r in job.reports if r.verdict == Verdict.AC]
         slowest = max(r.max_time_cpu for r in passing)
         derived = max(MIN_TIME_LIMIT_MS, int(math.ceil(slowest * TIME_LIMIT_FACTOR * 10)) * 100)
-    isolation = next((r.isolation for _sid, r in job.reports), "")
+    # The weakest of the references' modes: the verdict is only as well confined as its weakest judgement.
+    mode = judge_mode.weakest(*(judge_mode.report_mode(r) for _sid, r in job.reports))
     with transaction.atomic():
         vrun = VerificationRun.objects.create(
             problem=problem, stage_run=run, outcome=status, detail=detail[:2000], inconsistent_tests=inconsistent,
-            isolation=isolation, max_reference_ms=max_cpu * 1000 if max_cpu is not None else None,
+            isolation=mode.get("isolation", ""), resource_limits=mode.get("resource_limits", ""),
+            seccomp=mode.get("seccomp"), max_reference_ms=max_cpu * 1000 if max_cpu is not None else None,
             derived_time_limit_ms=derived,
         )
+        if run is not None and mode:
+            run_judge_mode_add(run, mode)
         test_ids = job.test_ids
         VerdictRow.objects.bulk_create([
             VerdictRow(verification_run=vrun, solution_id=sid, test_id=test_ids[t.index], verdict=t.verdict.value,
@@ -240,7 +245,15 @@ def judge_candidate(problem: Problem, code: str, language: str = "python3", *, s
     the problem's spec — the same rule, entry point, prelude, tests and limits (without
     verification's slack) that snapshots freeze — so a verified problem scores the same here as in
     training. Pass `spec` to judge many candidates of one problem without re-reading it."""
+    report = judge_candidate_report(problem, code, language, spec=spec)
+    return report is not None and report.verdict == Verdict.AC
+
+
+def judge_candidate_report(problem: Problem, code: str, language: str = "python3", *,
+                           spec: JudgeSpec | None = None) -> JudgeReport | None:
+    """judge_candidate's whole report (verdicts and how the judging was limited); None when the
+    problem has no training tests to judge against."""
     spec = spec or problem_judge_spec(problem)
     if not spec.tests:
-        return False
-    return spec.judge(code, language, config=sandbox_config()).verdict == Verdict.AC
+        return None
+    return spec.judge(code, language, config=sandbox_config())

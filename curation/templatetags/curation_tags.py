@@ -223,3 +223,16 @@ def aria_sort(context, key: str):
     current = context["request"].GET.get("ordering", "")
     state = "ascending" if current == key else ("descending" if current == f"-{key}" else "none")
     return format_html(' aria-sort="{}"', state)
+
+
+@register.inclusion_tag("curation/_judge_mode.html")
+def judge_mode_line(mode, element_id: str = ""):
+    """How judgements were limited, one line: "bubblewrap · cgroup-v1 · seccomp", the weak parts
+    as warnings. `mode` is a run's judge_mode dict or a row with isolation/resource_limits/seccomp
+    columns (VerificationRun)."""
+    from curation.judge.mode import describe
+
+    if not isinstance(mode, dict):
+        mode = {"isolation": getattr(mode, "isolation", ""), "resource_limits": getattr(mode, "resource_limits", ""),
+                "seccomp": getattr(mode, "seccomp", None)}
+    return {"d": describe(mode), "element_id": element_id}
