@@ -46,6 +46,25 @@ def test_pages_for_a_viewer(client, users, finished_run):
     assert custom[0]["question_id"] == "e1" and len(custom[0]["code_list"]) == 2
 
 
+def test_judge_mode_on_the_page_and_in_the_api(client, users, finished_run, api):
+    """The run stores how its samples were judged (a real sandbox run) and says so; a weak mode
+    is a warning."""
+    from curation.judge import judge_solution
+    from curation.judge import mode as judge_modes
+
+    real = judge_modes.report_mode(judge_solution("print(1)", "python3", [("", "1\n")]))
+    assert finished_run.judge_mode == real
+    assert EvalRun.objects.get(pk=finished_run.pk).judge_mode == real
+    assert api("viewer").get(f"/api/v1/evaluations/{finished_run.pk}/").json()["judge_mode"] == real
+    client.force_login(users["viewer"])
+    html = client.get(reverse("evaluations:detail", args=[finished_run.pk])).content.decode()
+    assert 'id="eval-judge-mode"' in html and all(p["text"] in html for p in judge_modes.describe(real)["parts"])
+    EvalRun.objects.filter(pk=finished_run.pk).update(
+        judge_mode={"isolation": "bubblewrap", "resource_limits": "rlimits-only", "seccomp": False})
+    html = client.get(reverse("evaluations:detail", args=[finished_run.pk])).content.decode()
+    assert "rlimits only: memory/CPU limited per process, not per solution" in html and "no seccomp" in html
+
+
 def test_progress_partial_polls_and_refreshes_when_done(client, users, bench, server, django_capture_on_commit_callbacks):
     client.force_login(users["viewer"])
     with django_capture_on_commit_callbacks(execute=False):
