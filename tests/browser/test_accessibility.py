@@ -26,7 +26,7 @@ def _violations(page) -> list[dict]:
 
 
 def test_no_serious_or_critical_axe_violations_on_any_page(live_server, browser, make_user, make_problem, settings, tmp_path):
-    from curation.models import Export, StageRun
+    from curation.models import Export, StageRun, VerificationRun
     from curation.services.review import review_lease_acquire
     from curation.services.snapshots import snapshot_create
 
@@ -36,6 +36,10 @@ def test_no_serious_or_critical_axe_violations_on_any_page(live_server, browser,
     snapshot = snapshot_create(name="a11y", user=admin, filters={"bucket": "hard"})
     export = Export.objects.create(snapshot=snapshot, format="canonical-jsonl", status="succeeded", total=3, done=3)
     run = StageRun.objects.create(stage="bulk", step="accept", status="succeeded", params={"action": "accept", "query": ""})
+    # A judging run whose limits were weak: its warnings (on the run and the problem page) are checked too.
+    weak = {"isolation": "bubblewrap", "resource_limits": "rlimits-only", "seccomp": False}
+    verify_run = StageRun.objects.create(stage="verify", status="succeeded", judge_mode=weak)
+    VerificationRun.objects.create(problem=problems[1], stage_run=verify_run, outcome="verified", **weak)
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, bypass_csp=True)
     context.set_default_timeout(15_000)
     page = context.new_page()
@@ -55,6 +59,7 @@ def test_no_serious_or_critical_axe_violations_on_any_page(live_server, browser,
             "snapshot": f"/snapshots/{snapshot.pk}/",
             "export": f"/exports/{export.pk}/",
             "job": f"/jobs/{run.pk}/",
+            "verify-job": f"/jobs/{verify_run.pk}/",
             "tokens": reverse("accounts:tokens"),
             "calibration": reverse("curation:calibration"),
             "selection": reverse("curation:selection"),
