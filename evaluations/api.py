@@ -20,6 +20,20 @@ from training_jobs.models import Checkpoint
 from .models import EvalProblem, EvalRun, EvalSample
 
 
+
+# Primary keys are 64-bit: a larger number is no row's id (and SQLite raises OverflowError on it).
+_MAX_ROW_ID = 2**63 - 1
+
+
+def _row_id(value, field: str, message: str) -> int:
+    try:
+        row_id = int(value)
+    except (TypeError, ValueError):
+        raise field_error(field, message) from None
+    if not 1 <= row_id <= _MAX_ROW_ID:
+        raise field_error(field, message)
+    return row_id
+
 class EvalRunSerializer(serializers.ModelSerializer):
     progress = serializers.FloatField(read_only=True)
     created_by = UsernameField()
@@ -164,10 +178,7 @@ class EvalRunViewSet(ApiViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
                    responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="deltas with paired intervals, flipped problems")})
     @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
     def compare(self, request):
-        try:
-            ids = [int(x) for x in request.query_params.getlist("runs")]
-        except ValueError:
-            raise field_error("runs", "expected evaluation ids") from None
+        ids = [_row_id(x, "runs", "expected evaluation ids") for x in request.query_params.getlist("runs")]
         if len(set(ids)) < 2:
             raise field_error("runs", "give two or more evaluation ids")
         runs = [get_object_or_404(EvalRun, pk=i) for i in dict.fromkeys(ids)]
@@ -178,8 +189,5 @@ class EvalRunViewSet(ApiViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
     @action(detail=False, methods=["get"], url_path="checkpoint-curve", pagination_class=None, filter_backends=[])
     def checkpoint_curve(self, request):
         """pass@1 by difficulty against step for a training run's evaluated checkpoints."""
-        try:
-            run_id = int(request.query_params.get("training_run", ""))
-        except ValueError:
-            raise field_error("training_run", "expected a training run id") from None
+        run_id = _row_id(request.query_params.get("training_run", ""), "training_run", "expected a training run id")
         return Response(selectors.checkpoint_curve(run_id))

@@ -121,3 +121,18 @@ def test_api(api, users, finished_run, server, django_capture_on_commit_callback
         ok = curator.post("/api/v1/evaluations/", {"base_url": server.url, "model_name": "m", "benchmark_name": "lcb-v6"},
                           format="json")
     assert ok.status_code == 202 and ok.json()["status"] == "pending" and ok.json()["total"] == 6
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", [
+    "/api/v1/evaluations/checkpoint-curve/?training_run=99999999999999999999999",
+    "/api/v1/evaluations/checkpoint-curve/?training_run=-1",
+    "/api/v1/evaluations/checkpoint-curve/?training_run=x",
+    "/api/v1/evaluations/compare/?runs=1&runs=99999999999999999999999",
+])
+def test_out_of_range_ids_are_a_field_error_not_a_crash(api, users, path):
+    """Found by schemathesis: an id past 64 bits raised OverflowError (a 500) on SQLite."""
+    response = api("viewer").get(path)
+    assert response.status_code == 400, response.content[:300]
+    body = response.json()
+    assert ("training_run" if "training_run" in path else "runs") in str(body)
