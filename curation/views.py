@@ -547,8 +547,22 @@ def dashboard(request):
             "selection": stats["selection"],
         },
         "roles": _roles(request.user),
+        "sandbox_problem": _sandbox_problem(stats),
     }
     return render(request, "curation/dashboard.html", context)
+
+
+def _sandbox_problem(stats: dict) -> str:
+    """Why nothing can be verified on this machine, when problems wait for verification and
+    bubblewrap does not work here (the probe is cached per process); "" otherwise. `make run`
+    skips verification in that case, and this says so where a newcomer looks."""
+    if not stats["verification"].get("unverified"):
+        return ""
+    from curation.judge import bwrap_status
+    from curation.services.verification import sandbox_config
+
+    usable, reason = bwrap_status(sandbox_config())
+    return "" if usable else reason
 
 
 def _pipeline_context(request, upload_form=None) -> dict:
