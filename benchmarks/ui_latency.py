@@ -239,7 +239,10 @@ def main() -> None:
         report(results, total, args, whatif_rows)
         return
 
-    pid = Problem.objects.order_by("id").values_list("id", flat=True)[10]
+    # An unreviewed problem among the first 2,000 (those carry tests and a solution): the review
+    # pane can only lease a problem that is waiting for review.
+    pid = Problem.objects.filter(review_status="unreviewed", pk__lte=Problem.objects.order_by("id").values_list("id", flat=True)[1999]) \
+        .order_by("id").values_list("id", flat=True)[10]
 
     def detail():
         response = client.get(f"/problems/{pid}/")
