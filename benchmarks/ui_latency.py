@@ -9,9 +9,11 @@ Seeds `--n` problems in a scratch PostgreSQL database (bulk_create in batches; 5
 solution on the first 2,000), runs ANALYZE, then times in-process with Django's test Client
 (full middleware, session auth, template rendering — everything but the socket):
 
-* the list page with common filters, as a full page and as the htmx results partial;
+* the list page with common filters, as a full page and as the htmx results partial — free text
+  and full-text search (PostgreSQL: the stored tsvector of migration 0011) and the tag filter included;
 * the problem page;
-* the review pane (a held problem: statement, tests, solutions, verification, overlaps).
+* the review pane (a held problem: statement, tests, solutions, verification, overlaps) and the
+  queue's pick of the next problem (migration 0012's index).
 
 Baseline: for each list scenario, the page query the view runs (the same SQL: filters, ordering,
 LIMIT/OFFSET) executed on a bare cursor; for the problem page, SELECT * of the one problem row.
