@@ -152,4 +152,9 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    finally:
+        import shutil
+
+        shutil.rmtree(os.environ.get("MICROCODER_VAR_DIR", ""), ignore_errors=True) if "microcoder-mutants-" in os.environ.get("MICROCODER_VAR_DIR", "") else None
