@@ -155,6 +155,8 @@ if __name__ == "__main__":
     try:
         sys.exit(main())
     finally:
-        import shutil
+        scratch_dir = os.environ.get("MICROCODER_VAR_DIR", "")
+        if "microcoder-mutants-" in scratch_dir:  # ours, made by main(): the scratch database
+            import shutil
 
-        shutil.rmtree(os.environ.get("MICROCODER_VAR_DIR", ""), ignore_errors=True) if "microcoder-mutants-" in os.environ.get("MICROCODER_VAR_DIR", "") else None
+            shutil.rmtree(scratch_dir, ignore_errors=True)
