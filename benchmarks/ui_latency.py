@@ -9,9 +9,11 @@ Seeds `--n` problems in a scratch PostgreSQL database (bulk_create in batches; 5
 solution on the first 2,000), runs ANALYZE, then times in-process with Django's test Client
 (full middleware, session auth, template rendering — everything but the socket):
 
-* the list page with common filters, as a full page and as the htmx results partial;
+* the list page with common filters, as a full page and as the htmx results partial — free text
+  and full-text search (PostgreSQL: the stored tsvector of migration 0011) and the tag filter included;
 * the problem page;
-* the review pane (a held problem: statement, tests, solutions, verification, overlaps).
+* the review pane (a held problem: statement, tests, solutions, verification, overlaps) and the
+  queue's pick of the next problem (migration 0012's index).
 
 Baseline: for each list scenario, the page query the view runs (the same SQL: filters, ordering,
 LIMIT/OFFSET) executed on a bare cursor; for the problem page, SELECT * of the one problem row.
@@ -239,7 +241,10 @@ def main() -> None:
         report(results, total, args, whatif_rows)
         return
 
-    pid = Problem.objects.order_by("id").values_list("id", flat=True)[10]
+    # An unreviewed problem among the first 2,000 (those carry tests and a solution): the review
+    # pane can only lease a problem that is waiting for review.
+    pid = Problem.objects.filter(review_status="unreviewed", pk__lte=Problem.objects.order_by("id").values_list("id", flat=True)[1999]) \
+        .order_by("id").values_list("id", flat=True)[10]
 
     def detail():
         response = client.get(f"/problems/{pid}/")

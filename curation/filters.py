@@ -4,7 +4,8 @@ from __future__ import annotations
 import django_filters as df
 from django import forms
 from django.db import connection
-from django.db.models import Q
+from django.db.models import BooleanField, Q
+from django.db.models.expressions import RawSQL
 
 from curation.models import (
     DIMENSIONS,
@@ -43,11 +44,9 @@ class ProblemFilterForm(forms.Form):
         return data
 
 
-# Full-text search (PostgreSQL): these expressions match the indexes of migration 0009 exactly.
-PG_FTS_WHERE = (
-    "to_tsvector('english'::regconfig, coalesce(title, '') || ' ' || coalesce(statement, '')) "
-    "@@ websearch_to_tsquery('english'::regconfig, %s)"
-)
+# Full-text search (PostgreSQL): `search_vector` is a stored generated column (migration 0011) with a
+# GIN index; reading it costs nothing per row, so a word found in most statements is as quick as a rare one.
+PG_FTS_SQL = "search_vector @@ websearch_to_tsquery('english'::regconfig, %s)"
 PG_TRGM_WHERE = "title %% %s"  # pg_trgm similarity on titles: catches typos and partial words
 
 
@@ -55,14 +54,16 @@ def text_search(queryset, value: str):
     """Problems whose title, statement, tags or external id match `value`.
 
     PostgreSQL: full-text search over title + statement (websearch syntax: words, "phrases", -not),
-    exact tag, external id substring; when none of those match, trigram similarity on the title. Each branch is an indexed
-    id subquery, so the OR never turns into computing a tsvector per row. SQLite: substring match.
+    exact tag, external id substring; when none of those match, trigram similarity on the title.
+    The three branches are one OR on the row itself, each one indexed (tsvector GIN, tags GIN,
+    external-id trigram GIN): a rare word is a BitmapOr, a common one stops at the first page.
+    SQLite: substring match.
     """
     if connection.vendor == "postgresql":
         from curation.models import Problem
 
-        fts = Problem.objects.extra(where=[PG_FTS_WHERE], params=[value]).values("pk")
-        precise = queryset.filter(Q(pk__in=fts) | Q(tags__contains=[value]) | Q(external_id__icontains=value))
+        fts = RawSQL(PG_FTS_SQL, [value], output_field=BooleanField())
+        precise = queryset.filter(Q(fts) | Q(tags__contains=[value]) | Q(external_id__icontains=value))
         if precise.exists():
             return precise
         # Nothing matches the words themselves: fall back to titles that look alike (typos, partial

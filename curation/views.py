@@ -552,6 +552,7 @@ def dashboard(request):
         },
         "roles": _roles(request.user),
         "judge_mode": selectors.judge_mode_now(),
+        "sandbox_problem": _sandbox_problem(stats),
     }
     return render(request, "curation/dashboard.html", context)
 
@@ -597,6 +598,19 @@ def _option_fields(stage, data, errors) -> list[dict]:
         fields.append({"opt": opt, "id": f"opt-{stage.name}-{opt.name}", "value": value, "error": errors.get(opt.name, ""),
                        "placeholder": "" if opt.default in (None, "", False) else str(opt.default)})
     return fields
+
+
+def _sandbox_problem(stats: dict) -> str:
+    """Why nothing can be verified on this machine, when problems wait for verification and
+    bubblewrap does not work here (the probe is cached per process); "" otherwise. `make run`
+    skips verification in that case, and this says so where a newcomer looks."""
+    if not stats["verification"].get("unverified"):
+        return ""
+    from curation.judge import bwrap_status
+    from curation.services.verification import sandbox_config
+
+    usable, reason = bwrap_status(sandbox_config())
+    return "" if usable else reason
 
 
 def _pipeline_context(request, upload_form=None, *, passrate_form=None, posted_stage: str = "", values=None, errors=None) -> dict:

@@ -101,3 +101,35 @@ document.addEventListener("htmx:afterSettle", function () {
   const count = document.getElementById("result-count");
   if (live && count) live.textContent = count.textContent.replace(/\s+/g, " ").trim();
 });
+
+// Problem list column chooser: the shown columns are one class per hidden column on the results
+// section (outside the htmx-swapped table, so they survive every redraw), kept per user in
+// localStorage and restored on load.
+(function () {
+  const col = document.getElementById("results-col");
+  if (!col) return;
+  const key = col.dataset.columnsKey;
+  const boxes = () => Array.from(document.querySelectorAll("#col-chooser input[data-col]"));
+  const defaults = boxes().filter((b) => !b.checked).map((b) => b.dataset.col);
+  function apply(hidden) {
+    boxes().forEach(function (b) {
+      const off = hidden.indexOf(b.dataset.col) !== -1;
+      b.checked = !off;
+      col.classList.toggle("hide-" + b.dataset.col, off);
+    });
+  }
+  function load() {
+    try { const v = JSON.parse(localStorage.getItem(key) || "null"); return Array.isArray(v) ? v : null; } catch (e) { return null; }
+  }
+  apply(load() || defaults);
+  document.getElementById("col-chooser").addEventListener("change", function (e) {
+    if (!e.target.matches("input[data-col]")) return;
+    const hidden = boxes().filter((b) => !b.checked).map((b) => b.dataset.col);
+    apply(hidden);
+    try { localStorage.setItem(key, JSON.stringify(hidden)); } catch (err) { /* storage off: this page only */ }
+  });
+  document.getElementById("col-reset").addEventListener("click", function () {
+    try { localStorage.removeItem(key); } catch (err) { /* ignore */ }
+    apply(defaults);
+  });
+})();

@@ -1,6 +1,7 @@
 """Full-text search over title + statement and a trigram index on titles, PostgreSQL only (SQLite
 uses the simple LIKE fallback in curation.filters). The expressions must stay identical to the
-ones in curation.filters.PG_FTS_WHERE / PG_TRGM_WHERE, or the planner will not use the indexes."""
+ones in curation.filters.PG_TRGM_WHERE, or the planner will not use the indexes (0011 replaces
+the full-text expression index by a stored column)."""
 from django.db import migrations
 
 FTS_INDEX = (

@@ -166,11 +166,33 @@ def _choices(form_field):
         yield value, label
 
 
-_ROW = (
-    '<tr>{}<td>{}</td><td><a href="{}{}/">{}</a> <span class="muted small">{}</span></td><td>{}</td><td>{}</td><td>{}</td>'
-    '<td>{}</td><td><span class="st {}">{}</span></td><td><span class="st {}">{}</span></td><td>{}</td><td>{}</td>'
-    "<td>{}</td><td>{}</td><td><span class=\"st {}\">{}</span></td></tr>"
+# The list's columns (key, header): each cell and header carries class `c-<key>`, so the column
+# chooser hides a column with one class on the results section (`hide-<key>`, see microcoder.css).
+LIST_COLUMNS = (
+    ("id", "#"), ("title", "Title"), ("source", "Source"), ("platform", "Platform"), ("format", "Format"),
+    ("date", "Date"), ("processed", "Processed"), ("verified", "Verified"), ("score", "Score"),
+    ("pass_rate", "Pass rate"), ("bucket", "Bucket"), ("flags", "Flags"), ("review", "Review"),
 )
+# Hidden until a user shows them: what the table can spare so that it fits a 1024 px window.
+LIST_COLUMNS_HIDDEN = ("source", "platform", "format", "processed", "flags")
+
+_ROW = (
+    '<tr>{}<td class="c-id">{}</td><td class="c-title"><a class="trunc" href="{}{}/" title="{}">{}</a>'
+    '<span class="muted small trunc" title="{}">{}</span></td><td class="c-source">{}</td><td class="c-platform">{}</td>'
+    '<td class="c-format">{}</td><td class="c-date">{}</td><td class="c-processed"><span class="st {}">{}</span></td>'
+    '<td class="c-verified"><span class="st {}">{}</span></td><td class="c-score">{}</td><td class="c-pass_rate">{}</td>'
+    '<td class="c-bucket">{}</td><td class="c-flags">{}</td><td class="c-review"><span class="st {}">{}</span></td></tr>'
+)
+
+
+@register.simple_tag
+def list_columns() -> list[dict]:
+    return [{"key": k, "label": v, "hidden": k in LIST_COLUMNS_HIDDEN} for k, v in LIST_COLUMNS]
+
+
+@register.simple_tag
+def list_columns_hidden_classes() -> str:
+    return " ".join(f"hide-{k}" for k in LIST_COLUMNS_HIDDEN)
 
 
 _PICK = '<td><input type="checkbox" name="ids" value="{}" form="bulk-form" class="pick" aria-label="Pick problem #{}"></td>'
@@ -196,7 +218,7 @@ def problem_rows(rows, detail_base: str, pick: bool = False):
         out.append(
             format_html(
                 _ROW,
-                pick_cell, p.id, detail_base, p.id, p.title, p.external_id, p.source.name, p.platform or "—", p.io_format,
+                pick_cell, p.id, detail_base, p.id, p.title, p.title, p.external_id, p.external_id, p.source.name, p.platform or "—", p.io_format,
                 p.contest_date.isoformat() if p.contest_date else "—",
                 status_class(p.process_status), label(p.process_status),
                 status_class(p.verification_status), label(p.verification_status),

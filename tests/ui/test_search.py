@@ -38,3 +38,17 @@ def test_min_above_max_is_explained(viewer_client, make_problem):
     make_problem()
     response = viewer_client.get(reverse("curation:problem_list"), {"weighted_score_min": "7", "weighted_score_max": "3"})
     assert b"the maximum (3" in response.content and b"is below the minimum (7" in response.content
+
+
+def test_search_follows_an_edited_statement_and_works_inside_a_subquery(viewer_client, make_problem):
+    """On PostgreSQL the searched text is a stored generated column: an edit is searchable at once;
+    the search also holds when the list query is nested (bulk actions and snapshots select by it)."""
+    from curation.models import Problem
+    from curation.selectors import problem_list
+
+    problem = make_problem(title="Plain", statement="Print a number.")
+    assert _ids(viewer_client, q="hexagon") == set()
+    Problem.objects.filter(pk=problem.pk).update(statement="Tile the hexagon.")
+    assert _ids(viewer_client, q="hexagon") == {problem.pk}
+    nested = Problem.objects.filter(pk__in=problem_list(params={"q": "hexagon"}).values("pk"))
+    assert list(nested.values_list("pk", flat=True)) == [problem.pk]
