@@ -338,3 +338,6 @@ TRAINING_JOBS_DIR = Path(os.environ.get("TRAINING_JOBS_DIR", VAR_DIR / "training
 TRAINING_PYTHON = os.environ.get("TRAINING_PYTHON", "")
 TRAINING_PENDING_TIMEOUT_S = float(os.environ.get("TRAINING_PENDING_TIMEOUT_S", "3600"))
 TRAINING_STALE_AFTER_S = float(os.environ.get("TRAINING_STALE_AFTER_S", "0"))  # 0: no staleness watchdog
+# Evaluating a checkpoint: how long the evaluation waits for its serving job's /health (queueing
+# on the cluster + loading the model) before it fails with the job's log tail.
+EVAL_SERVE_TIMEOUT_S = float(os.environ.get("EVAL_SERVE_TIMEOUT_S", "900"))
