@@ -492,6 +492,11 @@ def eval_serving_stop(run: EvalRun) -> None:
     if not run.serve_external_id or run.checkpoint is None:
         return
     target = run.checkpoint.run.target
+    if run.serve_state in JobState.TERMINAL or run.serve_state == "stopped":
+        # It ended on its own (its state says how): nothing to stop, and a cancel now would
+        # relabel a crash as a cancel.
+        _serve_update(run, serve_log_tail=serving_log_tail(target, run.serve_external_id, run.serve_job_dir))
+        return
     state, tail = serving_stop(target, run.serve_external_id, run.serve_job_dir)
     _serve_update(run, serve_state="stopped" if state in (JobState.CANCELLED, JobState.RUNNING) else state,
                   serve_log_tail=tail, serve_message=f"stopped when the evaluation ended (job {state})")
