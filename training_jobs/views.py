@@ -115,6 +115,12 @@ def run_detail(request, run_id: int):
     }
     if _is_partial(request, f"run-{run.pk}-status"):
         return _vary(partial_render(request, "training_jobs/run_detail.html", "status", context))
+    # The evaluations of this run's checkpoints (pass@1 by difficulty against step). Imported
+    # here: evaluations builds on training_jobs, the page only reads its selectors.
+    from evaluations.selectors import checkpoint_curve, checkpoint_evaluations
+
+    context["curve"] = checkpoint_curve(run.pk)
+    context["evaluations"] = checkpoint_evaluations(run.pk)
     return _vary(render(request, "training_jobs/run_detail.html", context))
 
 
