@@ -129,11 +129,11 @@ def eval_run_create(*, user, model_name: str, base_url: str, benchmark_name: str
         base_url = ""
         if not name:
             name = f"{checkpoint.run.name} @ step {checkpoint.step}"
-    if not (model_name or "").strip():
-        raise EvalInputError("model_name", "required")
     if not serve and not (base_url or "").startswith(("http://", "https://")):
         raise EvalInputError("base_url", "expected an http(s) URL of an OpenAI-compatible endpoint (…/v1), "
                                          "or choose a training checkpoint to serve")
+    if not (model_name or "").strip():
+        raise EvalInputError("model_name", "required")
     n_samples = _number(n_samples, "n_samples", 1, MAX_SAMPLES, integer=True)
     temperature = _number(temperature, "temperature", 0, 2)
     top_p = _number(top_p, "top_p", 0.01, 1)
