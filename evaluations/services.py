@@ -180,7 +180,8 @@ def eval_run_resume(*, run: EvalRun, user) -> EvalRun:
     """Run again what is missing (failed answers, unjudged samples); finished samples are kept."""
     with transaction.atomic():
         EvalSample.objects.filter(run=run, status=SampleStatus.FAILED).update(status=SampleStatus.PENDING, error="")
-        EvalRun.objects.filter(pk=run.pk).update(status=RunStatus.PENDING, finished_at=None, errors=[])
+        EvalRun.objects.filter(pk=run.pk).update(status=RunStatus.PENDING, finished_at=None, errors=[],
+                                                 cancel_requested=False)
         audit_event_record(actor=user, action="eval_run_resume", target=run)
         eval_run_enqueue(run)
     run.refresh_from_db()
