@@ -499,8 +499,8 @@ def eval_serving_stop(run: EvalRun) -> None:
         _serve_update(run, serve_log_tail=serving_log_tail(target, run.serve_external_id, run.serve_job_dir))
         return
     state, tail = serving_stop(target, run.serve_external_id, run.serve_job_dir)
-    _serve_update(run, serve_state="stopped" if state in (JobState.CANCELLED, JobState.RUNNING) else state,
-                  serve_log_tail=tail, serve_message=f"stopped when the evaluation ended (job {state})")
+    _serve_update(run, serve_state="stopped", serve_log_tail=tail,
+                  serve_message=f"stopped when the evaluation ended (backend says {state})")
 
 
 def eval_run_cancel(*, run: EvalRun, user) -> EvalRun:
@@ -539,10 +539,7 @@ def eval_schedule_normalize(*, every: int, benchmark_name: str = "", options: di
                                  ("top_p", 0.01, 1, False), ("max_tokens", 1, 1_000_000, True),
                                  ("concurrency", 1, MAX_CONCURRENCY, True)):
         if key in options:
-            try:
-                out[key] = _number(options[key], f"eval_{key}", lo, hi, integer=integer)
-            except EvalInputError:
-                raise
+            out[key] = _number(options[key], f"eval_{key}", lo, hi, integer=integer)
     dates = {}
     for key in ("date_from", "date_to"):
         if key in options:
