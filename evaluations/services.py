@@ -503,6 +503,18 @@ def eval_serving_stop(run: EvalRun) -> None:
                   serve_message=f"stopped when the evaluation ended (backend says {state})")
 
 
+def eval_serving_sweep() -> int:
+    """Stop serving jobs whose evaluation has finished but which were never stopped (the worker
+    died between the summary and the stop). Beat runs it; returns how many it stopped."""
+    stale = (EvalRun.objects.filter(serve_checkpoint=True, status__in=EvalRun.finished_statuses)
+             .exclude(serve_external_id="").exclude(serve_state__in=[*JobState.TERMINAL, "stopped"]))
+    count = 0
+    for run in stale.select_related("checkpoint__run__target"):
+        eval_serving_stop(run)
+        count += 1
+    return count
+
+
 def eval_run_cancel(*, run: EvalRun, user) -> EvalRun:
     """Not started: finished at once (failed, "cancelled"). Running: the flag is set; the executing
     task sees it within a write interval, stops sending requests, summarises what was judged and

@@ -159,11 +159,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Queues: default, llm (I/O bound), sandbox (CPU bound), jobs (engine dispatch). The stage map
 # routes every curation task to its stage's queue (curation.pipeline.route_task); then the rest.
-CELERY_TASK_ROUTES = ["curation.pipeline.route_task", {"training_jobs.tasks.*": {"queue": "jobs"}}]
+CELERY_TASK_ROUTES = ["curation.pipeline.route_task", {"training_jobs.tasks.*": {"queue": "jobs"},
+                                                       "evaluations.serving_sweep": {"queue": "jobs"}}]
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE = {
     "expire-review-leases": {"task": "curation.tasks.maintenance.expire_review_leases", "schedule": 300.0},
     "poll-training-runs": {"task": "training_jobs.tasks.poll_active", "schedule": 10.0},
+    "sweep-eval-serving-jobs": {"task": "evaluations.serving_sweep", "schedule": 60.0},
 }
 
 # --- Imports ------------------------------------------------------------------------------

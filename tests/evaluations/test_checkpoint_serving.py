@@ -124,3 +124,30 @@ def test_the_checkpoint_must_be_servable(training, users, tmp_path):
     with pytest.raises(EvalInputError, match="disabled") as exc:
         eval_run_create(user=users["curator"], model_name="", base_url="", checkpoint=present, enqueue=False, **WINDOW)
     assert exc.value.field == "checkpoint"
+
+
+def test_the_sweep_stops_a_serving_job_an_ended_evaluation_left_behind(training, users, tmp_path):
+    from evaluations.models import EvalRun
+    from evaluations.services import eval_serving_sweep
+    from training_jobs.executors import JobSpec
+    from training_jobs.services.launch import jobs_root, target_executor
+
+    target = training.target
+    key = "mc-eval-orphan-000000"
+    spec = JobSpec(key=key, argv=("sleep", "120"), job_dir=str(jobs_root(target) / key), workdir=str(tmp_path))
+    external_id = target_executor(target).submit(spec)
+    checkpoint = Checkpoint.objects.create(run=training, step=12, path=str(tmp_path))
+    # The worker died after the summary, before the stop: finished row, job still running.
+    run = EvalRun.objects.create(model_name="m", status="succeeded", checkpoint=checkpoint, serve_checkpoint=True,
+                                 serve_key=key, serve_external_id=external_id, serve_job_dir=spec.job_dir,
+                                 serve_state="running")
+    still_running = EvalRun.objects.create(model_name="m", status="running", checkpoint=checkpoint,
+                                           serve_checkpoint=True, serve_key="other", serve_external_id="other",
+                                           serve_job_dir=str(tmp_path / "other"), serve_state="running")
+    assert _group_alive(spec.job_dir, grace_s=0)
+    assert eval_serving_sweep() == 1
+    run.refresh_from_db()
+    still_running.refresh_from_db()
+    assert run.serve_state == "stopped" and not _group_alive(spec.job_dir)
+    assert still_running.serve_state == "running"  # its own task stops it when it ends
+    assert eval_serving_sweep() == 0
