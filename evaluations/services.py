@@ -15,8 +15,8 @@ import datetime as dt
 import json
 import logging
 import queue
-import threading
 import secrets
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,6 @@ from curation.models import Problem, RunStatus
 from curation.selectors import problem_judge_spec
 from curation.services.audit import audit_event_record
 from curation.services.runs import run_finish, run_progress, run_start
-
 from training_jobs.executors import JobState
 from training_jobs.services.serving import (
     ServingError,
@@ -248,6 +247,9 @@ def eval_run_execute(run_id: int, *, client=None) -> EvalRun:
         return run
     if not run.serve_checkpoint:
         return _execute(run, client)
+    # Running from now on: waiting for the server (queueing on the cluster, loading the model) is
+    # part of the run, and the page shows the serving job's state meanwhile.
+    run_start(run, total=run.total)
     try:
         try:
             eval_serving_ready(run)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from django.conf import settings
 
 from training_jobs.executors import ExecutorError, JobSpec, JobState
 from training_jobs.models import ComputeTarget
@@ -55,8 +56,6 @@ def serving_job_spec(target: ComputeTarget, checkpoint_path: str, key: str) -> J
             "--job-dir", job_dir, "--bind", bind]
     if options.get("serve_device"):
         argv += ["--device", str(options["serve_device"])]
-    from django.conf import settings
-
     workdir = str(options.get("workdir") or settings.BASE_DIR)
     env = {"PYTHONPATH": workdir, "PYTHONUNBUFFERED": "1", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     if target.kind == "local":
