@@ -471,7 +471,9 @@ def eval_serving_ready(run: EvalRun, *, timeout_s: float | None = None, poll_s: 
         if look.state != run.serve_state or look.message != run.serve_message:
             _serve_update(run, serve_state=look.state, serve_message=look.message[:2000])
         if look.healthy:
-            _serve_update(run, base_url=look.base_url)
+            # The server is pinned to the folder it serves (verl: actor/huggingface inside the
+            # checkpoint) and refuses any other model name.
+            _serve_update(run, base_url=look.base_url, model_name=look.model or run.model_name)
             return look.base_url
         if look.state in JobState.TERMINAL:
             tail = serving_log_tail(target, external_id, spec.job_dir)

@@ -3,6 +3,8 @@
 
     python -m training_jobs.serve_job --checkpoint DIR --job-dir DIR [--bind 127.0.0.1] [--device cpu]
 
+The model is the checkpoint folder, or verl's `actor/huggingface` inside it (`model_folder`); the
+server is pinned to it and answers requests for that name only, so `endpoint.json` says it.
 The port can only be chosen on the node itself (Ray and Slurm pick the node), so this script picks
 it, writes `endpoint.json` ({"base_url": "http://HOST:PORT/v1", "health_url": ...}) to the job
 folder — shared storage the web app reads, like the metrics file of a training job — and then
@@ -30,6 +32,24 @@ def advertised_host(bind: str) -> str:
     return socket.getfqdn() if bind in ("0.0.0.0", "::", "") else bind
 
 
+def model_folder(checkpoint: Path) -> Path:
+    """The Hugging Face model folder of a checkpoint: the folder itself (TRL's `checkpoint-N`, a
+    `save_pretrained` folder), or verl's `global_step_N/actor/huggingface` when verl saved the
+    weights there (`checkpoint.save_contents` with `hf_model`). Exits with the reason otherwise."""
+    if (checkpoint / "config.json").exists():
+        return checkpoint
+    hf = checkpoint / "actor" / "huggingface"
+    if (hf / "config.json").exists() and (any(hf.glob("*.safetensors")) or any(hf.glob("*.bin"))):
+        return hf
+    if (checkpoint / "actor").is_dir():
+        sys.exit(f"serve_job: {checkpoint} is a verl FSDP checkpoint without Hugging Face weights: save with "
+                 "checkpoint.save_contents including hf_model, or merge it first (python -m verl.model_merger "
+                 f"merge --backend fsdp --local_dir {checkpoint}/actor --target_dir DIR) and evaluate DIR")
+    # Fail fast with the reason in the job's log (the evaluation shows it) rather than letting
+    # the server start and refuse every request.
+    sys.exit(f"serve_job: {checkpoint} is not a Hugging Face model folder (no config.json)")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", required=True)
@@ -39,11 +59,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=0, help="0: a free one")
     args = parser.parse_args(argv)
 
-    checkpoint = Path(args.checkpoint)
-    if not (checkpoint / "config.json").exists():
-        # Fail fast with the reason in the job's log (the evaluation shows it) rather than letting
-        # the server start and refuse every request.
-        sys.exit(f"serve_job: {checkpoint} is not a Hugging Face model folder (no config.json)")
+    checkpoint = model_folder(Path(args.checkpoint))
     port = args.port or free_port(args.bind)
     host = advertised_host(args.bind)
     job_dir = Path(args.job_dir)

@@ -151,3 +151,31 @@ def test_the_sweep_stops_a_serving_job_an_ended_evaluation_left_behind(training,
     assert run.serve_state == "stopped" and not _group_alive(spec.job_dir)
     assert still_running.serve_state == "running"  # its own task stops it when it ends
     assert eval_serving_sweep() == 0
+
+
+def test_a_verl_checkpoint_is_served_from_its_hugging_face_folder(training, tiny_model, users, settings, tmp_path):
+    import shutil
+
+    from training_jobs.serve_job import model_folder
+
+    settings.VERIFY_PARALLELISM = 2
+    step_dir = tmp_path / "global_step_4"
+    shutil.copytree(tiny_model, step_dir / "actor" / "huggingface")
+    (step_dir / "actor" / "model_world_size_1_rank_0.pt").write_bytes(b"shard")
+    checkpoint = Checkpoint.objects.create(run=training, step=4, path=str(step_dir))
+    run = eval_run_create(user=users["curator"], model_name="", base_url="", checkpoint=checkpoint, n_samples=1,
+                          max_tokens=8, enqueue=False, **WINDOW)
+    run = eval_run_execute(run.pk)
+    run.refresh_from_db()
+    assert run.status == "succeeded", (run.message, run.serve_log_tail[-2000:])
+    # The server is pinned to the folder it serves; the run asks for that name.
+    assert run.model_name == str(step_dir / "actor" / "huggingface")
+    assert EvalSample.objects.filter(run=run, status="judged").count() == 2
+
+    # Shards only (no hf_model saved): the job says how to merge them.
+    shards_only = tmp_path / "global_step_6"
+    (shards_only / "actor").mkdir(parents=True)
+    with pytest.raises(SystemExit, match="verl.model_merger merge --backend fsdp"):
+        model_folder(shards_only)
+    with pytest.raises(SystemExit, match="not a Hugging Face model folder"):
+        model_folder(tmp_path / "empty")

@@ -40,6 +40,7 @@ class ServingLook:
     state: str                 # a JobState
     base_url: str = ""         # set once endpoint.json exists and /health answered 200
     message: str = ""
+    model: str = ""            # the name the server answers to (the model folder it serves)
 
     @property
     def healthy(self) -> bool:
@@ -99,7 +100,7 @@ def serving_look(target: ComputeTarget, external_id: str, job_dir: str) -> Servi
     except httpx.HTTPError as exc:
         return ServingLook(backend.state, message=f"not answering yet ({type(exc).__name__})")
     return ServingLook(backend.state, base_url=endpoint["base_url"] if ok else "",
-                       message="healthy" if ok else "health check refused")
+                       message="healthy" if ok else "health check refused", model=endpoint.get("model", ""))
 
 
 def serving_log_tail(target: ComputeTarget, external_id: str, job_dir: str) -> str:
