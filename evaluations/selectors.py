@@ -115,6 +115,8 @@ def checkpoint_curve(training_run_id: int) -> dict:
     run's checkpoints (the latest evaluation per step): what the training run's page plots."""
     runs = (EvalRun.objects.filter(checkpoint__run_id=training_run_id, status__in=("succeeded", "partial"))
             .select_related("checkpoint").order_by("checkpoint__step", "-finished_at"))
+    if not 0 < training_run_id < 2**63:
+        runs = runs.none()  # no such run (and a database integer cannot hold the id: no query)
     latest: dict[int, EvalRun] = {}
     for run in runs:
         latest.setdefault(run.checkpoint.step, run)

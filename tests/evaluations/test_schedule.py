@@ -112,3 +112,9 @@ def test_the_training_run_page_plots_pass_at_1_against_step(scheduled_run, users
     for e in (made[2], made[4], pending):
         assert f'href="/evaluations/{e.pk}/"' in page
     assert "Every 2 steps on lcb-v6" in page
+
+
+def test_checkpoint_curve_of_an_impossible_id_is_empty(api, users):
+    # Found by schemathesis: an id past 64 bits reached the database and failed with a 500.
+    response = api("viewer").get("/api/v1/evaluations/checkpoint-curve/?training_run=1418411460218565165056")
+    assert response.status_code == 200 and response.json()["steps"] == []
