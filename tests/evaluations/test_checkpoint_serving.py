@@ -87,6 +87,14 @@ def test_a_checkpoint_is_served_evaluated_and_stopped(training, tiny_model, user
     assert run.serve_state == "stopped" and "serve_job:" in run.serve_log_tail
     assert (Path(run.serve_job_dir) / "endpoint.json").exists()
     assert not _group_alive(run.serve_job_dir)
+    # The evaluation's page shows the serving job, its state and where its log is.
+    from django.test import Client
+
+    client = Client()
+    client.force_login(users["viewer"])
+    page = client.get(f"/evaluations/{run.pk}/").content.decode()
+    assert f"<code>{run.serve_external_id}</code>" in page and 'id="eval-serving-state">stopped<' in page
+    assert f"{run.serve_job_dir}/log.txt" in page and f'href="/training/{training.pk}/"' in page
 
 
 def test_a_serving_job_that_dies_fails_the_evaluation_with_its_log(training, users, tmp_path):
