@@ -46,7 +46,9 @@ class EvalRunSerializer(serializers.ModelSerializer):
         fields = (
             "id", "name", "source", "status", "total", "done", "progress", "message", "errors",
             "model_name", "base_url", "benchmark_name", "date_from", "date_to", "n_samples", "temperature", "top_p",
-            "max_tokens", "concurrency", "request_timeout_s", "prompts", "checkpoint", "problem_count", "samples_correct",
+            "max_tokens", "concurrency", "request_timeout_s", "prompts", "checkpoint", "serve_checkpoint", "scheduled",
+            "serve_key", "serve_external_id", "serve_state", "serve_job_dir", "serve_message", "cancel_requested",
+            "problem_count", "samples_correct",
             "samples_failed", "cached_samples", "prompt_tokens", "completion_tokens", "summary", "judge_mode",
             "created_by", "created_at", "started_at", "finished_at",
         )
@@ -55,8 +57,11 @@ class EvalRunSerializer(serializers.ModelSerializer):
 
 class EvalRunCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    base_url = serializers.CharField(max_length=500, help_text="OpenAI-compatible endpoint, e.g. http://host:8000/v1")
-    model_name = serializers.CharField(max_length=200)
+    base_url = serializers.CharField(max_length=500, required=False, allow_blank=True, default="",
+                                     help_text="OpenAI-compatible endpoint, e.g. http://host:8000/v1; leave it out "
+                                               "with a checkpoint to have the checkpoint served")
+    model_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="",
+                                       help_text="required with base_url; defaults to the checkpoint's folder")
     benchmark_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     date_from = serializers.DateField(required=False, allow_null=True, default=None)
     date_to = serializers.DateField(required=False, allow_null=True, default=None)
@@ -67,7 +72,8 @@ class EvalRunCreateSerializer(serializers.Serializer):
     concurrency = serializers.IntegerField(required=False, default=16)
     request_timeout_s = serializers.FloatField(required=False, default=120.0)
     checkpoint = serializers.PrimaryKeyRelatedField(queryset=Checkpoint.objects.all(), required=False, allow_null=True,
-                                                    default=None, help_text="the training checkpoint served at base_url")
+                                                    default=None, help_text="a training checkpoint: served at base_url "
+                                                    "when given, else by a serving job on its run's compute target")
     prompts = serializers.DictField(child=serializers.CharField(), required=False, default=None,
                                     help_text="templates: system, stdin, functional ({statement}, {starter_code})")
 
@@ -142,6 +148,16 @@ class EvalRunViewSet(ApiViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
         if not run.is_finished:
             raise Conflict(f"evaluation {run.pk} is {run.status}")
         run = services.eval_run_resume(run=run, user=request.user)
+        return Response(EvalRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses={202: EvalRunSerializer, 409: OpenApiResponse(description="already finished")})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Stop an evaluation: what was judged is summarised; a checkpoint's serving job is stopped."""
+        try:
+            run = services.eval_run_cancel(run=self.get_object(), user=request.user)
+        except services.EvalInputError as exc:
+            raise Conflict(exc.message) from None
         return Response(EvalRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(responses=EvalProblemSerializer(many=True))

@@ -40,6 +40,18 @@ class EvalRun(RunRow):
     # plots pass@1 by difficulty against the checkpoints' steps.
     checkpoint = models.ForeignKey("training_jobs.Checkpoint", null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="evaluations")
+    # When the model *is* the checkpoint (no endpoint given), a serving job on the training run's
+    # compute target runs `transformers serve` over it for the evaluation's lifetime; what the page
+    # and the API show of that job lives here (the evaluation stays the one row with status).
+    serve_checkpoint = models.BooleanField(default=False)
+    scheduled = models.BooleanField(default=False, help_text="created by the training run's eval-every-N schedule")
+    serve_key = models.CharField(max_length=100, blank=True, help_text="the serving job's idempotency key")
+    serve_external_id = models.CharField(max_length=200, blank=True)
+    serve_state = models.CharField(max_length=16, blank=True, help_text="pending/running/…/stopped, as last seen")
+    serve_job_dir = models.CharField(max_length=1000, blank=True, help_text="log.txt and endpoint.json live here")
+    serve_message = models.TextField(blank=True)
+    serve_log_tail = models.TextField(blank=True)
+    cancel_requested = models.BooleanField(default=False)
     # Results.
     problem_count = models.PositiveIntegerField(default=0)
     samples_correct = models.PositiveIntegerField(default=0)

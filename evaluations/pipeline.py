@@ -120,16 +120,18 @@ class _JudgePool:
 
 
 def run_pipeline(jobs: list[SampleJob], specs: dict, client: LLMClient, *, emit: Callable[[Any], None],
-                 top_p: float | None = None, judge_workers: int = 2, sandbox_config=None) -> None:
-    """Generate what is missing, judge everything, emit every result. Blocks until done."""
+                 top_p: float | None = None, judge_workers: int = 2, sandbox_config=None,
+                 should_stop: Callable[[], bool] | None = None) -> None:
+    """Generate what is missing, judge everything, emit every result. Blocks until done.
+    `should_stop` (a cancelled run): samples not yet sent are skipped and emit nothing."""
     judges = _JudgePool(specs, sandbox_config, judge_workers)
     try:
-        run_coroutine(_run(jobs, client, top_p, judges, emit))
+        run_coroutine(_run(jobs, client, top_p, judges, emit, should_stop))
     finally:
         judges.close()
 
 
-async def _run(jobs, client: LLMClient, top_p, judges: _JudgePool, emit) -> None:
+async def _run(jobs, client: LLMClient, top_p, judges: _JudgePool, emit, should_stop) -> None:
     loop = asyncio.get_running_loop()
 
     async def one(job: SampleJob) -> None:
@@ -146,4 +148,24 @@ async def _run(jobs, client: LLMClient, top_p, judges: _JudgePool, emit) -> None
                     result.passed, result.tests, result.error, result.judge_mode))
 
     async with client:
-        await asyncio.gather(*(one(job) for job in jobs))
+        if should_stop is None:
+            await asyncio.gather(*(one(job) for job in jobs))
+            return
+        # Cancellable: requests wait on the client's concurrency limit, so a stop must cancel
+        # the tasks themselves (in flight and queued); what was emitted before stays written.
+        tasks = [asyncio.ensure_future(one(job)) for job in jobs]
+        pending = set(tasks)
+        while pending:
+            _done, pending = await asyncio.wait(pending, timeout=0.25, return_when=asyncio.FIRST_EXCEPTION)
+            if any(t.done() and not t.cancelled() and t.exception() for t in _done):
+                break
+            if pending and should_stop():
+                for task in pending:
+                    task.cancel()
+                await asyncio.gather(*pending, return_exceptions=True)
+                return
+        for task in tasks:
+            if task.done() and not task.cancelled() and task.exception():
+                for other in tasks:
+                    other.cancel()
+                raise task.exception()

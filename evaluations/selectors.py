@@ -115,6 +115,8 @@ def checkpoint_curve(training_run_id: int) -> dict:
     run's checkpoints (the latest evaluation per step): what the training run's page plots."""
     runs = (EvalRun.objects.filter(checkpoint__run_id=training_run_id, status__in=("succeeded", "partial"))
             .select_related("checkpoint").order_by("checkpoint__step", "-finished_at"))
+    if not 0 < training_run_id < 2**63:
+        runs = runs.none()  # no such run (and a database integer cannot hold the id: no query)
     latest: dict[int, EvalRun] = {}
     for run in runs:
         latest.setdefault(run.checkpoint.step, run)
@@ -129,3 +131,10 @@ def checkpoint_curve(training_run_id: int) -> dict:
     series = {"all": [value(latest[s], None) for s in steps], **{g: [value(latest[s], g) for s in steps] for g in groups}}
     rows = [{"step": s, "evaluation": latest[s].pk, "values": [series[g][i] for g in series]} for i, s in enumerate(steps)]
     return {"steps": steps, "evaluations": [latest[s].pk for s in steps], "series": series, "rows": rows}
+
+
+def checkpoint_evaluations(training_run_id: int) -> list[EvalRun]:
+    """Every evaluation of a training run's checkpoints (scheduled or started by hand, running or
+    finished), by step: the links under the training run's chart."""
+    return list(EvalRun.objects.filter(checkpoint__run_id=training_run_id).select_related("checkpoint")
+                .order_by("checkpoint__step", "-created_at"))

@@ -15,8 +15,10 @@ import datetime as dt
 import json
 import logging
 import queue
+import secrets
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -32,6 +34,15 @@ from curation.models import Problem, RunStatus
 from curation.selectors import problem_judge_spec
 from curation.services.audit import audit_event_record
 from curation.services.runs import run_finish, run_judge_mode_add, run_progress, run_start
+from training_jobs.executors import JobState
+from training_jobs.services.serving import (
+    ServingError,
+    serving_job_spec,
+    serving_log_tail,
+    serving_look,
+    serving_stop,
+    serving_submit,
+)
 
 from . import core, pipeline
 from .models import EvalProblem, EvalRun, EvalSample, EvalSource, SampleStatus
@@ -80,6 +91,19 @@ def benchmark_problems(*, benchmark_name: str = "", date_from: dt.date | None = 
 
 
 # --- create -------------------------------------------------------------------------------------
+def checkpoint_servable(checkpoint) -> None:
+    """A checkpoint can be the model when its training run's compute target is usable: enabled,
+    of a kind the executors know, and (for a local target) the folder is on this machine."""
+    target = checkpoint.run.target
+    if not target.is_enabled:
+        raise EvalInputError("checkpoint", f"the compute target {target.name} of training run "
+                                           f"#{checkpoint.run_id} is disabled: the checkpoint cannot be served")
+    if target.kind not in ("local", "ray", "slurm"):
+        raise EvalInputError("checkpoint", f"compute target {target.name} has an unknown kind {target.kind!r}")
+    if target.kind == "local" and not Path(checkpoint.path).is_dir():
+        raise EvalInputError("checkpoint", f"the checkpoint folder {checkpoint.path} does not exist on this machine")
+
+
 def _number(value, field_name: str, lo: float, hi: float, *, integer: bool = False):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not float(value).is_integer()):
         raise EvalInputError(field_name, f"expected {'an integer' if integer else 'a number'} in [{lo:g}, {hi:g}]")
@@ -91,13 +115,25 @@ def _number(value, field_name: str, lo: float, hi: float, *, integer: bool = Fal
 def eval_run_create(*, user, model_name: str, base_url: str, benchmark_name: str = "", date_from=None, date_to=None,
                     n_samples: int = 1, temperature: float = 0.2, top_p: float = 0.95, max_tokens: int = 2048,
                     concurrency: int = 16, request_timeout_s: float = 120.0, prompts: dict | None = None,
-                    name: str = "", enqueue: bool = True, checkpoint=None) -> EvalRun:
+                    name: str = "", enqueue: bool = True, checkpoint=None, scheduled: bool = False) -> EvalRun:
     """Validate, make the pending run (one transaction, one audit row); the task runs after commit
-    (`enqueue=False`: the caller runs `eval_run_execute` itself, as `evaluate --sync` does)."""
+    (`enqueue=False`: the caller runs `eval_run_execute` itself, as `evaluate --sync` does).
+
+    The model is an endpoint (`base_url` + `model_name`), or a training run's `checkpoint` with no
+    endpoint: then a serving job on that run's compute target serves it while the run executes
+    (`model_name` defaults to the checkpoint folder, the name `transformers serve` answers to)."""
+    serve = checkpoint is not None and not (base_url or "").strip()
+    if serve:
+        checkpoint_servable(checkpoint)
+        model_name = (model_name or "").strip() or checkpoint.path
+        base_url = ""
+        if not name:
+            name = f"{checkpoint.run.name} @ step {checkpoint.step}"
+    if not serve and not (base_url or "").startswith(("http://", "https://")):
+        raise EvalInputError("base_url", "expected an http(s) URL of an OpenAI-compatible endpoint (…/v1), "
+                                         "or choose a training checkpoint to serve")
     if not (model_name or "").strip():
         raise EvalInputError("model_name", "required")
-    if not (base_url or "").startswith(("http://", "https://")):
-        raise EvalInputError("base_url", "expected an http(s) URL of an OpenAI-compatible endpoint (…/v1)")
     n_samples = _number(n_samples, "n_samples", 1, MAX_SAMPLES, integer=True)
     temperature = _number(temperature, "temperature", 0, 2)
     top_p = _number(top_p, "top_p", 0.01, 1)
@@ -120,12 +156,13 @@ def eval_run_create(*, user, model_name: str, base_url: str, benchmark_name: str
             benchmark_name=benchmark_name, date_from=date_from, date_to=date_to, n_samples=n_samples,
             temperature=temperature, top_p=top_p, max_tokens=max_tokens, concurrency=concurrency,
             request_timeout_s=request_timeout_s, prompts=prompts, total=count * n_samples, checkpoint=checkpoint,
+            serve_checkpoint=serve, scheduled=scheduled,
             created_by=user if getattr(user, "is_authenticated", False) else None,
         )
         audit_event_record(actor=user, action="eval_run_create", target=run, after={
             "model": run.model_name, "base_url": run.base_url, "benchmark": benchmark_name, "problems": count,
             "date_from": str(date_from or ""), "date_to": str(date_to or ""), "n_samples": n_samples,
-            "checkpoint": getattr(checkpoint, "pk", None),
+            "checkpoint": getattr(checkpoint, "pk", None), "serve_checkpoint": serve, "scheduled": scheduled,
         })
         if enqueue:
             eval_run_enqueue(run)
@@ -143,7 +180,8 @@ def eval_run_resume(*, run: EvalRun, user) -> EvalRun:
     """Run again what is missing (failed answers, unjudged samples); finished samples are kept."""
     with transaction.atomic():
         EvalSample.objects.filter(run=run, status=SampleStatus.FAILED).update(status=SampleStatus.PENDING, error="")
-        EvalRun.objects.filter(pk=run.pk).update(status=RunStatus.PENDING, finished_at=None, errors=[])
+        EvalRun.objects.filter(pk=run.pk).update(status=RunStatus.PENDING, finished_at=None, errors=[],
+                                                 cancel_requested=False)
         audit_event_record(actor=user, action="eval_run_resume", target=run)
         eval_run_enqueue(run)
     run.refresh_from_db()
@@ -202,10 +240,30 @@ def eval_llm_client(run: EvalRun) -> LLMClient:
 
 
 def eval_run_execute(run_id: int, *, client=None) -> EvalRun:
-    """Generate the missing answers, judge every unjudged sample, summarise. Idempotent."""
+    """Generate the missing answers, judge every unjudged sample, summarise. Idempotent.
+    A checkpoint run first starts its serving job and waits for it; the job is stopped when the
+    run ends, whatever the way (success, failure, cancel, a crash of this function)."""
     run = EvalRun.objects.get(pk=run_id)
     if run.is_finished:
         return run
+    if not run.serve_checkpoint:
+        return _execute(run, client)
+    # Running from now on: waiting for the server (queueing on the cluster, loading the model) is
+    # part of the run, and the page shows the serving job's state meanwhile.
+    run_start(run, total=run.total)
+    try:
+        try:
+            eval_serving_ready(run)
+        except ServingError as exc:
+            _materialize(run)
+            return eval_run_finalize(run, errors=[{"record": "", "field": "checkpoint", "message": str(exc)}],
+                                     failed=True, message=f"serving the checkpoint failed: {exc}")
+        return _execute(run, client)
+    finally:
+        eval_serving_stop(run)
+
+
+def _execute(run: EvalRun, client) -> EvalRun:
     _materialize(run)
     cached = _reuse_cached(run)
     run_start(run, total=run.total)
@@ -238,12 +296,14 @@ def eval_run_execute(run_id: int, *, client=None) -> EvalRun:
 
     events: queue.Queue = queue.Queue()
     crash: list[BaseException] = []
+    stop = threading.Event()
 
     def work() -> None:
         try:
             pipeline.run_pipeline(jobs, specs, client or eval_llm_client(run), emit=events.put, top_p=run.top_p,
                                   judge_workers=settings.VERIFY_PARALLELISM,
-                                  sandbox_config=SandboxConfig(allow_unsandboxed=settings.JUDGE_ALLOW_UNSANDBOXED))
+                                  sandbox_config=SandboxConfig(allow_unsandboxed=settings.JUDGE_ALLOW_UNSANDBOXED),
+                                  should_stop=stop.is_set)
         except BaseException as exc:  # noqa: BLE001 - reported on the run
             crash.append(exc)
         finally:
@@ -268,6 +328,9 @@ def eval_run_execute(run_id: int, *, client=None) -> EvalRun:
         done += _write_events(batch, run)
         if batch:
             run_progress(run, done=done)
+        # A cancel is a flag on the row (set by eval_run_cancel from the web process).
+        if not stop.is_set() and EvalRun.objects.filter(pk=run.pk, cancel_requested=True).exists():
+            stop.set()
     worker.join()
     if crash:
         logger.error("evaluation %s crashed: %r", run.pk, crash[0])
@@ -275,6 +338,9 @@ def eval_run_execute(run_id: int, *, client=None) -> EvalRun:
     for pk, ep_id, err in (EvalSample.objects.filter(run=run, status=SampleStatus.FAILED)
                            .values_list("pk", "eval_problem__question_id", "error")[:100]):
         errors.append({"record": f"{ep_id} sample {pk}", "field": "answer", "message": err})
+    if stop.is_set():
+        return eval_run_finalize(run, errors=errors, cached=cached, failed=True,
+                                 message=f"cancelled after {done} of {run.total} samples")
     return eval_run_finalize(run, errors=errors, cached=cached, failed=bool(crash))
 
 
@@ -332,7 +398,8 @@ def problem_results(run: EvalRun) -> list[core.ProblemResult]:
     ]
 
 
-def eval_run_finalize(run: EvalRun, *, errors: list[dict] | None = None, cached: int = 0, failed: bool = False) -> EvalRun:
+def eval_run_finalize(run: EvalRun, *, errors: list[dict] | None = None, cached: int = 0, failed: bool = False,
+                      message: str = "") -> EvalRun:
     """Count n and c per problem (judged samples only: an answer the endpoint never gave is not the
     model's failure), compute the summary, finish the row, tell subscribers after commit."""
     with transaction.atomic():
@@ -355,8 +422,8 @@ def eval_run_finalize(run: EvalRun, *, errors: list[dict] | None = None, cached:
         run.errors = list(errors or [])
         run.done = EvalSample.objects.filter(run=run, status__in=(SampleStatus.JUDGED, SampleStatus.FAILED)).count()
         overall = run.summary.get("overall", {}).get("pass@1", {}).get("value")
-        message = (f"{len(results)} problems, {run.done} samples, pass@1 {overall:.3f}" if overall is not None
-                   else f"{run.done} samples, none judged")
+        message = message or (f"{len(results)} problems, {run.done} samples, pass@1 {overall:.3f}"
+                              if overall is not None else f"{run.done} samples, none judged")
         run_finish(run, failed=failed or (not results and bool(run.total)), message=message)
         payload = eval_event_payload(run)
         transaction.on_commit(lambda: _emit("eval_run.finished", payload))
@@ -377,6 +444,167 @@ def eval_event_payload(run: EvalRun) -> dict[str, Any]:
         "pass_at_k": {k: v["value"] for k, v in overall.items() if k.startswith("pass@")},
         "message": run.message,
     }
+
+
+# --- a checkpoint as the model: its serving job ------------------------------------------------
+def _serve_update(run: EvalRun, **fields) -> None:
+    for key, value in fields.items():
+        setattr(run, key, value)
+    EvalRun.objects.filter(pk=run.pk).update(**fields)
+
+
+def eval_serving_ready(run: EvalRun, *, timeout_s: float | None = None, poll_s: float = 1.0) -> str:
+    """Submit the run's serving job (or find the one a previous delivery of the task submitted)
+    and wait until it answers /health; the endpoint becomes the run's `base_url`. Raises
+    ServingError when the job ends, cannot be submitted, or is not healthy within the timeout."""
+    checkpoint = run.checkpoint
+    if checkpoint is None:
+        raise ServingError("the checkpoint was deleted")
+    target = checkpoint.run.target
+    if not run.serve_key or run.serve_state in JobState.TERMINAL or run.serve_state == "stopped":
+        # The key is committed before the submit: a redelivered task submits the same key again,
+        # which the executors answer with the job the first submit launched.
+        _serve_update(run, serve_key=f"mc-eval-{run.pk}-{secrets.token_hex(3)}", serve_external_id="",
+                      serve_state="", serve_message="", serve_log_tail="")
+    spec = serving_job_spec(target, checkpoint.path, run.serve_key)
+    external_id = serving_submit(target, spec)
+    _serve_update(run, serve_external_id=external_id, serve_job_dir=spec.job_dir, serve_state=JobState.PENDING,
+                  serve_message=f"submitted to {target.name} ({target.kind})")
+    timeout_s = settings.EVAL_SERVE_TIMEOUT_S if timeout_s is None else timeout_s
+    deadline = time.monotonic() + timeout_s
+    while True:
+        look = serving_look(target, external_id, spec.job_dir)
+        if look.state != run.serve_state or look.message != run.serve_message:
+            _serve_update(run, serve_state=look.state, serve_message=look.message[:2000])
+        if look.healthy:
+            # The server is pinned to the folder it serves (verl: actor/huggingface inside the
+            # checkpoint) and refuses any other model name.
+            _serve_update(run, base_url=look.base_url, model_name=look.model or run.model_name)
+            return look.base_url
+        if look.state in JobState.TERMINAL:
+            tail = serving_log_tail(target, external_id, spec.job_dir)
+            _serve_update(run, serve_log_tail=tail)
+            raise ServingError(f"the serving job {external_id} ended ({look.state}: {look.message}) before "
+                               f"answering; last log lines: {tail[-600:]}")
+        if EvalRun.objects.filter(pk=run.pk, cancel_requested=True).exists():
+            raise ServingError("cancelled while the checkpoint was being served")
+        if time.monotonic() > deadline:
+            tail = serving_log_tail(target, external_id, spec.job_dir)
+            _serve_update(run, serve_log_tail=tail)
+            raise ServingError(f"the serving job {external_id} did not answer /health within {timeout_s:g} s "
+                               f"(job {look.state}: {look.message}); last log lines: {tail[-600:]}")
+        time.sleep(poll_s)
+
+
+def eval_serving_stop(run: EvalRun) -> None:
+    """Cancel the serving job of a run (no-op when none was submitted); keep its final state
+    and log tail on the row for the page."""
+    run.refresh_from_db(fields=["serve_external_id", "serve_job_dir", "serve_state", "checkpoint"])
+    if not run.serve_external_id or run.checkpoint is None:
+        return
+    target = run.checkpoint.run.target
+    if run.serve_state in JobState.TERMINAL or run.serve_state == "stopped":
+        # It ended on its own (its state says how): nothing to stop, and a cancel now would
+        # relabel a crash as a cancel.
+        _serve_update(run, serve_log_tail=serving_log_tail(target, run.serve_external_id, run.serve_job_dir))
+        return
+    state, tail = serving_stop(target, run.serve_external_id, run.serve_job_dir)
+    _serve_update(run, serve_state="stopped", serve_log_tail=tail,
+                  serve_message=f"stopped when the evaluation ended (backend says {state})")
+
+
+def eval_serving_sweep() -> int:
+    """Stop serving jobs whose evaluation has finished but which were never stopped (the worker
+    died between the summary and the stop). Beat runs it; returns how many it stopped."""
+    stale = (EvalRun.objects.filter(serve_checkpoint=True, status__in=EvalRun.finished_statuses)
+             .exclude(serve_external_id="").exclude(serve_state__in=[*JobState.TERMINAL, "stopped"]))
+    count = 0
+    for run in stale.select_related("checkpoint__run__target"):
+        eval_serving_stop(run)
+        count += 1
+    return count
+
+
+def eval_run_cancel(*, run: EvalRun, user) -> EvalRun:
+    """Not started: finished at once (failed, "cancelled"). Running: the flag is set; the executing
+    task sees it within a write interval, stops sending requests, summarises what was judged and
+    stops the serving job."""
+    with transaction.atomic():
+        run = EvalRun.objects.select_for_update().get(pk=run.pk)
+        if run.is_finished:
+            raise EvalInputError("status", f"evaluation {run.pk} has already finished ({run.status})")
+        audit_event_record(actor=user, action="eval_run_cancel", target=run, before={"status": run.status})
+        run.cancel_requested = True
+        run.save(update_fields=["cancel_requested"])
+        if run.status == RunStatus.PENDING:
+            # The queued task finds a finished row and does nothing.
+            run_finish(run, failed=True, message="cancelled before it started")
+    return run
+
+
+# --- scheduled evaluations of a training run's checkpoints ---------------------------------------
+SCHEDULE_OPTIONS = ("n_samples", "temperature", "top_p", "max_tokens", "concurrency", "date_from", "date_to")
+
+
+def eval_schedule_normalize(*, every: int, benchmark_name: str = "", options: dict | None = None) -> dict:
+    """Check a training run's eval-every-N settings the way an evaluation's would be checked;
+    returns {"every", "benchmark", "options"} with JSON-safe options. Raises EvalInputError."""
+    every = _number(every, "eval_every", 0, 10_000_000, integer=True)
+    options = {k: v for k, v in (options or {}).items() if v not in (None, "")}
+    unknown = set(options) - set(SCHEDULE_OPTIONS)
+    if unknown:
+        raise EvalInputError(f"eval_{sorted(unknown)[0]}", "unknown evaluation option")
+    if not every:
+        return {"every": 0, "benchmark": "", "options": {}}
+    out: dict[str, Any] = {}
+    for key, lo, hi, integer in (("n_samples", 1, MAX_SAMPLES, True), ("temperature", 0, 2, False),
+                                 ("top_p", 0.01, 1, False), ("max_tokens", 1, 1_000_000, True),
+                                 ("concurrency", 1, MAX_CONCURRENCY, True)):
+        if key in options:
+            out[key] = _number(options[key], f"eval_{key}", lo, hi, integer=integer)
+    dates = {}
+    for key in ("date_from", "date_to"):
+        if key in options:
+            value = options[key]
+            try:
+                dates[key] = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+            except ValueError:
+                raise EvalInputError(f"eval_{key}", "expected a date YYYY-MM-DD") from None
+            out[key] = dates[key].isoformat()
+    if dates.get("date_from") and dates.get("date_to") and dates["date_from"] > dates["date_to"]:
+        raise EvalInputError("eval_date_to", "the window ends before it starts")
+    if not benchmark_problems(benchmark_name=benchmark_name, **dates).exists():
+        raise EvalInputError("eval_benchmark", f"no benchmark problems{f' named {benchmark_name!r}' if benchmark_name else ''}"
+                                               " in that contest-date window")
+    return {"every": every, "benchmark": benchmark_name, "options": out}
+
+
+def eval_checkpoint_recorded(checkpoint) -> EvalRun | None:
+    """Called when a training run records a checkpoint (inside the poll's transaction): when the
+    run evaluates every N steps and N divides the step, an evaluation of the checkpoint is created;
+    its task starts after commit. One scheduled evaluation per checkpoint, whatever the retries."""
+    training = checkpoint.run
+    every = training.eval_every
+    if not every or checkpoint.step % every or checkpoint.step == 0:
+        return None
+    if EvalRun.objects.filter(checkpoint=checkpoint, scheduled=True).exists():
+        return None
+    options = dict(training.eval_options or {})
+    for key in ("date_from", "date_to"):
+        if options.get(key):
+            options[key] = dt.date.fromisoformat(options[key])
+    try:
+        with transaction.atomic():
+            return eval_run_create(user=training.created_by, checkpoint=checkpoint, model_name="", base_url="",
+                                   benchmark_name=training.eval_benchmark, scheduled=True, **options)
+    except EvalInputError as exc:
+        # The schedule was valid at launch; the benchmark may have changed since. The training run
+        # goes on, and its timeline says why this step has no evaluation.
+        from training_jobs.models import EventKind, TrainingEvent
+
+        TrainingEvent.objects.create(run=training, kind=EventKind.BACKEND,
+                                     message=f"scheduled evaluation of step {checkpoint.step} not started: {exc}")
+        return None
 
 
 # --- lcb_runner interchange ---------------------------------------------------------------------

@@ -50,8 +50,10 @@ def eval_start(request):
     form = EvalStartForm(request.POST, benchmarks=selectors.benchmark_names())
     if not form.is_valid():
         return render(request, "evaluations/list.html", _list_context(request, start_form=form), status=400)
+    data = dict(form.cleaned_data)
+    data["base_url"], data["model_name"] = data.get("base_url") or "", data.get("model_name") or ""
     try:
-        run = services.eval_run_create(user=request.user, **form.cleaned_data)
+        run = services.eval_run_create(user=request.user, **data)
     except services.EvalInputError as exc:
         form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         return render(request, "evaluations/list.html", _list_context(request, start_form=form), status=400)
@@ -81,7 +83,7 @@ def eval_import(request):
 @require_GET
 @role_required("viewer")
 def eval_detail(request, run_id: int):
-    run = get_object_or_404(EvalRun, pk=run_id)
+    run = get_object_or_404(EvalRun.objects.select_related("checkpoint"), pk=run_id)
     context = {"run": run, "can_write": user_has_role(request.user, "curator")}
     if _htmx_target(request) == f"eval-{run.pk}":
         response = partial_render(request, "evaluations/detail.html", "progress", context)
@@ -104,6 +106,18 @@ def eval_resume(request, run_id: int):
     else:
         services.eval_run_resume(run=run, user=request.user)
         messages.success(request, f"Evaluation #{run.pk} resumes: missing answers are asked again.")
+    return redirect("evaluations:detail", run_id=run.pk)
+
+
+@require_POST
+@role_required("curator")
+def eval_cancel(request, run_id: int):
+    run = get_object_or_404(EvalRun, pk=run_id)
+    try:
+        services.eval_run_cancel(run=run, user=request.user)
+        messages.success(request, f"Cancel requested for evaluation #{run.pk}.")
+    except services.EvalInputError as exc:
+        messages.error(request, exc.message)
     return redirect("evaluations:detail", run_id=run.pk)
 
 

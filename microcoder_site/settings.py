@@ -159,11 +159,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Queues: default, llm (I/O bound), sandbox (CPU bound), jobs (engine dispatch). The stage map
 # routes every curation task to its stage's queue (curation.pipeline.route_task); then the rest.
-CELERY_TASK_ROUTES = ["curation.pipeline.route_task", {"training_jobs.tasks.*": {"queue": "jobs"}}]
+CELERY_TASK_ROUTES = ["curation.pipeline.route_task", {"training_jobs.tasks.*": {"queue": "jobs"},
+                                                       "evaluations.serving_sweep": {"queue": "jobs"}}]
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE = {
     "expire-review-leases": {"task": "curation.tasks.maintenance.expire_review_leases", "schedule": 300.0},
     "poll-training-runs": {"task": "training_jobs.tasks.poll_active", "schedule": 10.0},
+    "sweep-eval-serving-jobs": {"task": "evaluations.serving_sweep", "schedule": 60.0},
 }
 
 # --- Imports ------------------------------------------------------------------------------
@@ -340,3 +342,6 @@ TRAINING_JOBS_DIR = Path(os.environ.get("TRAINING_JOBS_DIR", VAR_DIR / "training
 TRAINING_PYTHON = os.environ.get("TRAINING_PYTHON", "")
 TRAINING_PENDING_TIMEOUT_S = float(os.environ.get("TRAINING_PENDING_TIMEOUT_S", "3600"))
 TRAINING_STALE_AFTER_S = float(os.environ.get("TRAINING_STALE_AFTER_S", "0"))  # 0: no staleness watchdog
+# Evaluating a checkpoint: how long the evaluation waits for its serving job's /health (queueing
+# on the cluster + loading the model) before it fails with the job's log tail.
+EVAL_SERVE_TIMEOUT_S = float(os.environ.get("EVAL_SERVE_TIMEOUT_S", "900"))

@@ -51,6 +51,7 @@ class TrainingRunSerializer(serializers.ModelSerializer):
         model = TrainingRun
         fields = ("id", "name", "status", "total", "done", "progress", "message", "config", "train_snapshot",
                   "val_snapshot", "recipe", "target", "output_dir", "cancel_requested", "attempts", "checkpoints",
+                  "eval_every", "eval_benchmark", "eval_options",
                   "created_by", "created_at", "started_at", "finished_at", "last_metric_at")
         read_only_fields = fields
 
@@ -71,6 +72,12 @@ class TrainingRunCreateSerializer(serializers.Serializer):
     algorithm = serializers.ChoiceField(choices=Algorithm.choices, required=False)
     base_model = serializers.CharField(max_length=500, required=False)
     params = serializers.DictField(required=False, help_text="recipe hyper-parameters; defaults are the paper's")
+    eval_every = serializers.IntegerField(required=False, default=0, min_value=0,
+                                         help_text="evaluate every checkpoint whose step this divides (0: never)")
+    eval_benchmark = serializers.CharField(max_length=100, required=False, allow_blank=True, default="",
+                                           help_text="benchmark name (blank: every benchmark problem)")
+    eval_options = serializers.DictField(required=False, default=dict, help_text="n_samples, temperature, top_p, "
+                                         "max_tokens, concurrency, date_from, date_to (YYYY-MM-DD)")
 
 
 class MetricSeriesSerializer(serializers.Serializer):
@@ -114,7 +121,9 @@ class TrainingRunViewSet(ApiViewMixin, mixins.ListModelMixin, mixins.RetrieveMod
                                        algorithm=v.get("algorithm") or Algorithm.DAPO, base_model=v["base_model"],
                                        params=v.get("params") or {}, user=request.user)
             run = training_run_create(user=request.user, name=v.get("name") or "", train_snapshot=v["train_snapshot"],
-                                      val_snapshot=v.get("val_snapshot"), recipe=recipe, target=v["target"])
+                                      val_snapshot=v.get("val_snapshot"), recipe=recipe, target=v["target"],
+                                      eval_every=v["eval_every"], eval_benchmark=v["eval_benchmark"],
+                                      eval_options=v["eval_options"])
         except (TrainingInputError, DjangoPermissionDenied) as exc:
             raise _domain(exc) from None
         return Response(TrainingRunSerializer(run).data, status=status.HTTP_201_CREATED)

@@ -114,6 +114,12 @@ class TrainingRun(RunRow):
     cancel_requested = models.BooleanField(default=False)
     status_changed_at = models.DateTimeField(default=timezone.now)
     last_metric_at = models.DateTimeField(null=True, blank=True)
+    # Scheduled evaluations: every checkpoint whose step is a multiple of `eval_every` is evaluated
+    # on `eval_benchmark` (blank: every benchmark problem) with `eval_options` (n_samples,
+    # temperature, top_p, max_tokens, concurrency, date_from, date_to), served by a job on `target`.
+    eval_every = models.PositiveIntegerField(default=0, help_text="0: no scheduled evaluations")
+    eval_benchmark = models.CharField(max_length=100, blank=True)
+    eval_options = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

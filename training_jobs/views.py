@@ -71,9 +71,10 @@ def run_launch(request):
             run = training_run_create(user=request.user, name=form.cleaned_data.get("name") or "",
                                       train_snapshot=form.cleaned_data["train_snapshot"],
                                       val_snapshot=form.cleaned_data.get("val_snapshot"), recipe=recipe,
-                                      target=form.cleaned_data["target"])
+                                      target=form.cleaned_data["target"], **form.eval_schedule())
         except TrainingInputError as exc:
-            form.add_error(f"p_{exc.field}" if f"p_{exc.field}" in form.fields else None, f"{exc.field}: {exc.message}")
+            name = next((n for n in (exc.field, f"p_{exc.field}") if n in form.fields), None)
+            form.add_error(name, f"{exc.field}: {exc.message}")
         else:
             messages.success(request, f"Training run #{run.pk} queued.")
             return redirect("training_jobs:run_detail", run_id=run.pk)
@@ -115,6 +116,12 @@ def run_detail(request, run_id: int):
     }
     if _is_partial(request, f"run-{run.pk}-status"):
         return _vary(partial_render(request, "training_jobs/run_detail.html", "status", context))
+    # The evaluations of this run's checkpoints (pass@1 by difficulty against step). Imported
+    # here: evaluations builds on training_jobs, the page only reads its selectors.
+    from evaluations.selectors import checkpoint_curve, checkpoint_evaluations
+
+    context["curve"] = checkpoint_curve(run.pk)
+    context["evaluations"] = checkpoint_evaluations(run.pk)
     return _vary(render(request, "training_jobs/run_detail.html", context))
 
 

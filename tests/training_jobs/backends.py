@@ -45,6 +45,9 @@ def free_port_range(size: int = 40) -> int:
 
 
 def _pids_mentioning(marker: str) -> list[int]:
+    """Processes whose command line names `marker`, or that hold a file under it open: Ray's
+    agents retitle themselves (`ray::DashboardAgent`) and its client server's command line names
+    no folder, but all of them keep their logs in the session's temp folder open."""
     pids = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit() or int(entry) == os.getpid():
@@ -53,9 +56,23 @@ def _pids_mentioning(marker: str) -> list[int]:
             cmdline = open(f"/proc/{entry}/cmdline", "rb").read().decode("utf-8", "replace")
         except OSError:
             continue
-        if marker in cmdline:
+        if marker in cmdline or _holds_open(int(entry), marker):
             pids.append(int(entry))
     return pids
+
+
+def _holds_open(pid: int, marker: str) -> bool:
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            if marker in os.readlink(f"/proc/{pid}/fd/{fd}"):
+                return True
+        except OSError:
+            continue
+    return False
 
 
 class RayHead:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -79,4 +80,18 @@ def test_live_curves_status_and_launch_preview(live_server, new_page, make_user,
     page.wait_for_selector("#preview-command")
     assert "training_jobs.specs.trl_grpo" in page.locator("#preview-command").inner_text()
     expect(page.locator("#preview-config-text")).to_contain_text("num_generations")
+
+    # Evaluations of two checkpoints: the run page draws pass@1 by difficulty against step.
+    from evaluations.models import EvalRun
+    from training_jobs.models import Checkpoint
+
+    for step, value in ((2, 0.25), (4, 0.5)):
+        EvalRun.objects.create(model_name=f"ckpt-{step}", status="succeeded", checkpoint=Checkpoint.objects.create(
+            run=run, step=step, path=str(tmp_path / f"checkpoint-{step}")), summary={
+            "ks": [1], "overall": {"pass@1": {"value": value}},
+            "by": {"label": {"easy": {"pass@1": {"value": value}}}}})
+    page.goto(f"{live_server.url}/training/{run.pk}/")
+    # Chart.js styles the canvas it draws on (display: block; box-sizing: border-box).
+    expect(page.locator("#chart-steps")).to_have_attribute("style", re.compile("box-sizing"), timeout=20_000)
+    assert page.locator("#checkpoint-evaluations tbody tr").count() == 2
     assert errors == []

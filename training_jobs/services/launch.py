@@ -266,8 +266,21 @@ def checkpoints_scan(run: TrainingRun, attempt: RunAttempt) -> None:
         if step in known:
             continue
         size = sum(f.stat().st_size for f in child.rglob("*") if f.is_file())
-        Checkpoint.objects.get_or_create(run=run, step=step, defaults={"attempt": attempt, "path": str(child),
-                                                                      "size_bytes": size})
+        checkpoint_record(run, step=step, path=str(child), attempt=attempt, size_bytes=size)
+
+
+def checkpoint_record(run: TrainingRun, *, step: int, path: str, attempt: RunAttempt | None = None,
+                      size_bytes: int = 0) -> tuple[Checkpoint, bool]:
+    """Record a checkpoint once; a new one may start a scheduled evaluation (after commit)."""
+    checkpoint, created = Checkpoint.objects.get_or_create(
+        run=run, step=step, defaults={"attempt": attempt, "path": path, "size_bytes": size_bytes})
+    if created and run.eval_every:
+        # Imported here: evaluations builds on training_jobs (its runs point at checkpoints), not
+        # the other way round; only this hook reaches across.
+        from evaluations.services import eval_checkpoint_recorded
+
+        eval_checkpoint_recorded(checkpoint)
+    return checkpoint, created
 
 
 def training_attempt_poll(attempt_id: int) -> str | None:

@@ -147,24 +147,40 @@ def recipe_config(recipe: Recipe) -> dict:
 
 
 def training_run_create(*, user, name: str, train_snapshot: DatasetSnapshot, recipe: Recipe, target: ComputeTarget,
-                        val_snapshot: DatasetSnapshot | None = None, launch: bool = True) -> TrainingRun:
+                        val_snapshot: DatasetSnapshot | None = None, launch: bool = True, eval_every: int = 0,
+                        eval_benchmark: str = "", eval_options: dict | None = None) -> TrainingRun:
     """Make the run (and, with `launch`, queue its first attempt). Raises TrainingInputError naming
-    the field, PermissionDenied without the trainer role."""
+    the field, PermissionDenied without the trainer role.
+
+    `eval_every` N > 0: each checkpoint whose step is a multiple of N is evaluated on
+    `eval_benchmark` with `eval_options` (n_samples, temperature, top_p, max_tokens, concurrency,
+    date_from, date_to), checked now as an evaluation would check them."""
     _require_trainer(user)
     if not target.is_enabled:
         raise TrainingInputError("target", f"compute target {target.name} is disabled")
     if train_snapshot.problem_count == 0:
         raise TrainingInputError("train_snapshot", "the snapshot has no problems")
     config = recipe_config(recipe)
+    schedule = {"every": 0, "benchmark": "", "options": {}}
+    if eval_every:
+        # Lazy: evaluations builds on training_jobs; the schedule is checked by its rules.
+        from evaluations.services import EvalInputError, eval_schedule_normalize
+
+        try:
+            schedule = eval_schedule_normalize(every=eval_every, benchmark_name=eval_benchmark or "",
+                                               options=eval_options)
+        except EvalInputError as exc:
+            raise TrainingInputError(exc.field, exc.message) from None
     with transaction.atomic():
         run = TrainingRun.objects.create(
             name=(name or f"{recipe.framework}-{recipe.algorithm} on {train_snapshot}")[:200],
             train_snapshot=train_snapshot, val_snapshot=val_snapshot, recipe=recipe, target=target,
             config=config, total=config["params"]["total_steps"], created_by=user,
+            eval_every=schedule["every"], eval_benchmark=schedule["benchmark"], eval_options=schedule["options"],
         )
         audit_event_record(actor=user, action="training_run_create", target=run,
                            after={"recipe": recipe.pk, "target": target.name, "snapshot": train_snapshot.pk,
-                                  "config": config})
+                                  "config": config, "eval_schedule": schedule})
         if launch:
             _queue_attempt(run, actor=user, kind=EventKind.STATUS, message="launched")
     return run

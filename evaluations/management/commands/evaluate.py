@@ -3,6 +3,7 @@
     manage.py evaluate --base-url http://host:8000/v1 --model M [--benchmark lcb-v6] [--from 2024-08-01]
                        [--to D] [-n 8] [--temperature 0.2] [--top-p 0.95] [--max-tokens 4096]
                        [--concurrency 32] [--name N] [--sync | --no-wait] [--json]
+    manage.py evaluate --checkpoint CKPT_ID [--benchmark …] …      # a training checkpoint, served for the run
     manage.py evaluate --import-lcb eval_all.json --model M [--benchmark lcb-v6] [--json]
     manage.py evaluate --lcb-custom-input RUN_ID > custom.json   # our samples for lcb_runner
 
@@ -45,7 +46,8 @@ class Command(BaseCommand):
         parser.add_argument("--concurrency", type=int, default=16)
         parser.add_argument("--timeout", type=float, default=120.0, help="seconds per request")
         parser.add_argument("--name", default="")
-        parser.add_argument("--checkpoint", type=int, default=0, help="training checkpoint id served at --base-url")
+        parser.add_argument("--checkpoint", type=int, default=0, help="training checkpoint id: served at --base-url when given, else by a "
+                                 "serving job on its training run's compute target")
         parser.add_argument("--import-lcb", default="", help="lcb_runner eval_all JSON to import as an evaluation")
         parser.add_argument("--lcb-custom-input", type=int, default=0, help="print a run's samples for lcb_runner")
         parser.add_argument("--sync", action="store_true", help="run inline instead of on a worker")
