@@ -21,7 +21,8 @@ from .models import EvalProblem, EvalRun, EvalSample
 
 
 
-# Primary keys are 64-bit: a larger number is no row's id (and SQLite raises OverflowError on it).
+# Primary keys are 64-bit: a larger (or non-positive) number is no row's id, and is looked up as
+# id 0, which no row has, rather than sent to the database (SQLite raises OverflowError on it).
 _MAX_ROW_ID = 2**63 - 1
 
 
@@ -30,9 +31,7 @@ def _row_id(value, field: str, message: str) -> int:
         row_id = int(value)
     except (TypeError, ValueError):
         raise field_error(field, message) from None
-    if not 1 <= row_id <= _MAX_ROW_ID:
-        raise field_error(field, message)
-    return row_id
+    return row_id if 1 <= row_id <= _MAX_ROW_ID else 0
 
 class EvalRunSerializer(serializers.ModelSerializer):
     progress = serializers.FloatField(read_only=True)
