@@ -3,7 +3,9 @@
 A **warm sandbox** is one long-lived bubblewrap process tree::
 
     bwrap --unshare-all (user, pid, net, ipc, uts, cgroup) --as-pid-1 --uid 0 --gid 0
-          --cap-add CAP_SYS_ADMIN --cap-add CAP_SETPCAP     (inside its user namespace only)
+          --cap-add CAP_SYS_ADMIN --cap-add CAP_SETPCAP --cap-add CAP_SYS_PTRACE
+                                         (inside its user namespace only; the last
+                                          lets J see every process despite hidepid)
           --ro-bind /usr /usr (+ /lib, /bin ... as on the host)  --proc /proc  --dev /dev
           --tmpfs /tmp --dir /box --dir /judge [--ro-bind <pylib> /opt/judge-pylib]
           --remount-ro / --clearenv --setenv PATH ... --die-with-parent --new-session
@@ -607,7 +609,7 @@ class Sandbox:
             cmd += ["--remount-ro", "/", "--chdir", "/",
                     "--unshare-all", "--die-with-parent", "--new-session", "--as-pid-1",
                     "--uid", "0", "--gid", "0", "--cap-add", "CAP_SYS_ADMIN",
-                    "--cap-add", "CAP_SETPCAP", "--hostname", "sandbox", "--clearenv"]
+                    "--cap-add", "CAP_SETPCAP", "--cap-add", "CAP_SYS_PTRACE", "--hostname", "sandbox", "--clearenv"]
             for k, v in env.items():
                 cmd += ["--setenv", k, v]
             cmd += [config.python_path, "-I", "-c", BOOTSTRAP, json.dumps(ctx)]
@@ -656,6 +658,9 @@ class Sandbox:
             if pid is None or not self.cg.attach(pid):
                 self.cg = _NoCgroup()
         self.baseline = self.cg.usage()
+        if self.warm:
+            # The supervisor now clones the first solution's driver ahead (inside the cgroup).
+            _write_all(self.win, encode_frame(b"G"), deadline)
 
     def _supervisor_pid(self) -> int | None:
         """The supervisor's host pid (bwrap's only child; the process itself without bwrap)."""
@@ -667,6 +672,23 @@ class Sandbox:
         except (OSError, ValueError):
             kids = []
         return kids[0] if len(kids) == 1 else None
+
+    def leftovers(self) -> list[int]:
+        """Processes in this sandbox's cgroup besides the supervisor and the next
+        solution's driver, which the supervisor clones ahead (its only child; a solution's
+        processes are never the supervisor's children: they die with their namespace)."""
+        sup = self._supervisor_pid()
+        procs = [p for p in self.cg.procs() if p != sup]
+        if sup is None or len(procs) != 1:
+            return procs
+        try:
+            with open(f"/proc/{sup}/task/{sup}/children") as f:
+                kids = [int(x) for x in f.read().split()]
+            with open(f"/proc/{procs[0]}/task/{procs[0]}/children") as f:
+                grandkids = f.read().split()
+        except (OSError, ValueError):
+            return procs
+        return [] if kids == procs and not grandkids else procs
 
     def stderr_tail(self) -> str:
         try:
@@ -699,7 +721,8 @@ class Sandbox:
             self.cg.set_limits((int(limits.memory_mb) << 20) + -(-extra // step) * step,
                                int(limits.processes or 64) + 16)
         start_deadline = time.monotonic() + self.config.startup_timeout_s
-        frames = [encode_frame(b"H", json.dumps(dict(job, limits=drv)).encode())]
+        frames = [encode_frame(b"H", json.dumps(dict(job, limits=drv,
+                                                     ntests=len(indices))).encode())]
         for name, data in box_files.items():
             frames.append(encode_frame(b"F", json.dumps(
                 {"name": name, "len": len(data), "exec": name.endswith(".bin")}).encode()))
@@ -757,7 +780,7 @@ class Sandbox:
         self.current = None
         _write_all(self.win, encode_frame(b"E"), time.monotonic() + grace + 5)
         self._expect_done(time.monotonic() + grace + 5)
-        if self.cg.active and len(self.cg.procs()) > 1:
+        if self.cg.active and self.leftovers():
             # Something of the solution outlived its namespace: never reuse this sandbox.
             self.broken = True
 
@@ -1071,6 +1094,6 @@ def stray_processes(config: SandboxConfig | None = None) -> list[tuple[int, int,
         idle = [sb for lst in _pool.values() for sb in lst]
     for sb in idle:
         if sb.cg.active:
-            extra = [p for p in sb.cg.procs() if p != sb._supervisor_pid()]
+            extra = sb.leftovers()
             found += [(p, -1, b"in an idle sandbox's cgroup") for p in extra]
     return found
