@@ -1269,7 +1269,8 @@ class Runner:
         t0 = time.monotonic()
         pid = 0
         try:
-            z["sock"].settimeout(max(0.5, self.lim["wall_s"]))
+            # Z answers in milliseconds; one a test stopped is given up after a second
+            z["sock"].settimeout(min(1.0, max(0.5, self.lim["wall_s"])))
             socket.send_fds(z["sock"], [json.dumps(test.get("argv")).encode()],
                             [stdin_fd, out_w, err_w])
             ack = z["sock"].recv(8)
