@@ -48,7 +48,6 @@ FRAME_HEAD = struct.Struct("!cI")
 CHUNK = 1 << 16
 MAX_CONTROL = 1 << 16    # largest J frame (event JSON)
 FORWARD_AT = 1 << 18     # J holds up to this much of a test's output before forwarding
-ZYGOTE_MIN_TESTS = 6     # a solution with this many tests gets a zygote (see _zygote)
 
 CHILD_ENV_DEFAULT = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
@@ -818,24 +817,64 @@ def _child(ctx, job, test, codes, fds, stdin_fd, nproc_base):
     os._exit(127)
 
 
-def _zygote(ctx, job, codes, sock_fd):
-    """Z (stdin-mode Python, one per solution): locked down once like a test's process,
-    then one clone per test (CLONE_PARENT, so J waits for it and measures it) wired to the
-    test's stdin and pipes, which J passes over ``sock_fd``.  The per-test child only
-    rewires descriptors: no capability drop, rlimits or seccomp filter to build again, so
-    a test costs one fork of this process.  Z never runs the solution's code; a test's
-    process may signal it (same uid), which only loses the zygote (J starts another).
-    Z stays non-dumpable (no /proc/<Z>/mem for the tests).  Never returns."""
+def fork_zygote(ctx):
+    """Fork Z from J -- ahead of the job, while J waits for it -- and return J's end of
+    their channel.  Z locks itself down at once and waits for the job (``arm_zygote``)."""
+    import socket
+    j_sock, z_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            j_sock.close()
+            _zygote(ctx, z_sock.fileno())
+        except BaseException:  # noqa: BLE001
+            pass
+        os._exit(127)
+    z_sock.close()
+    return {"pid": pid, "sock": j_sock}
+
+
+def _zygote(ctx, sock_fd):
+    """Z (stdin-mode Python, one per solution): locked down once like a test's process
+    (no capabilities, no_new_privs, seccomp, the job's rlimits), then one clone per test
+    (CLONE_PARENT, so J waits for it and measures it) wired to the test's stdin and pipes,
+    which J passes over the socket.  The per-test child only rewires descriptors: no
+    lockdown to build again, and J's own pages are never write-protected by a fork.  Z
+    never runs the solution's code; a test's process may signal it (same uid), which only
+    loses the zygote (J starts another).  Z stays non-dumpable (no /proc/<Z>/mem for the
+    tests).  Never returns."""
     import ctypes
+    import fcntl
     import resource
     import socket
+    os.setsid()
+    high = fcntl.fcntl(sock_fd, fcntl.F_DUPFD, 1000)
+    null = os.open(os.devnull, os.O_RDWR)
+    for k in range(3):
+        os.dup2(null, k)
+    os.dup2(high, 3)
+    os.closerange(4, 65536)
+    os.chdir(ctx["box"])
+    os.umask(0o022)
+    drop_privileges(ctx["seccomp"])
+    sock = socket.socket(fileno=3)
+    msg = sock.recv(1 << 16)
+    if not msg:
+        os._exit(0)
+    job = json.loads(msg)
+    lim = job["limits"]
+    _set_rlimits(lim, cpu_s=lim["cpu_s"] * 1000,
+                 nproc=(lim["nproc"] + job["nproc_base"]) if lim.get("nproc") else None)
+    signal.signal(signal.SIGXCPU, signal.SIG_DFL)
+    with open(job["source"], "rb") as f:
+        codes = {"solution": compile(f.read(), job["source"], "exec", dont_inherit=True)}
     pydll = ctypes.PyDLL(None, use_errno=True)
     syscall = pydll.syscall
     syscall.restype = ctypes.c_long
     after_fork = ctypes.pythonapi.PyOS_AfterFork_Child
-    sock = socket.socket(fileno=sock_fd)
-    cpu_s = job["limits"]["cpu_s"]
+    cpu_s = lim["cpu_s"]
     pack = struct.Struct("!q").pack
+    sock.send(b"R")
     while True:
         try:
             msg, fds, _flags, _addr = socket.recv_fds(sock, 1 << 16, 3)
@@ -862,13 +901,12 @@ def _zygote(ctx, job, codes, sock_fd):
                 resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
             except (ValueError, OSError):
                 pass
-            signal.signal(signal.SIGXCPU, signal.SIG_DFL)
             try:
                 libc().prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)   # its own /proc/self
             except Exception:
                 pass
-            argv = json.loads(msg)
-            _run_python_main(job, {"argv": argv} if argv else {}, codes)
+            test = {"argv": json.loads(msg[1:])} if msg[:1] == b"A" else {}
+            _run_python_main(job, test, codes)
         except BaseException as e:  # noqa: BLE001
             try:
                 os.write(2, ("judge: cannot start: %r\n" % (e,)).encode())
@@ -1044,7 +1082,7 @@ def _wipe(path):
 class Runner:
     """J's state for one job."""
 
-    def __init__(self, ctx, job):
+    def __init__(self, ctx, job, zygote=None):
         self.ctx, self.job = ctx, job
         os.set_blocking(OUT_FD, False)   # J queues a test's output while the host is busy
         self.lim = job["limits"]
@@ -1053,12 +1091,13 @@ class Runner:
         self.loader_failed = None   # result template when the module could not load
         self.loader_cpu = 0.0
         self.functional = job["kind"] == "python" and job.get("mode") == "functional"
-        # stdin-mode Python in a namespace with many tests: tests are clones of a
-        # locked-down zygote (starting one costs about a test; each test then saves the
-        # lockdown and J's copy-on-write faults)
+        # stdin-mode Python in a namespace: tests are clones of a locked-down zygote,
+        # forked ahead of the job (see _zygote)
         self.use_zygote = (job["kind"] == "python" and not self.functional
-                           and bool(ctx["ns"]) and job.get("ntests", 0) >= ZYGOTE_MIN_TESTS)
-        self.zygote = None          # {"pid", "sock"} while Z lives
+                           and bool(ctx["ns"]))
+        self.zygote = zygote        # {"pid", "sock"} while Z lives
+        if zygote is not None and not self.use_zygote:
+            self.stop_zygote()
         self.scrubbed = set()
         self.judge_dirty = False
         self.load_cpu_pending = 0.0
@@ -1122,8 +1161,11 @@ class Runner:
         if job.get("source"):
             job["source"] = os.path.join(self.ctx["box"], job["source"])
         if not self.compile():
+            self.stop_zygote()
             emit({"ev": "done"})
             return
+        if self.use_zygote:
+            self.arm_zygote()
         emit({"ev": "ready"})
         while True:
             kind, payload = read_frame()
@@ -1223,24 +1265,23 @@ class Runner:
         return self.watch(pid, t0, out_r, err_r, None, own_pipes=True)
 
     # stdin-mode Python: the zygote ------------------------------------------------------
-    def start_zygote(self):
-        import socket
-        j_sock, z_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        job = self.job
-        pid = os.fork()
-        if pid == 0:
-            try:
-                j_sock.close()
-                null = os.open(os.devnull, os.O_WRONLY)
-                child_setup(self.ctx, job, None, {"out": null, "err": null,
-                                                  "res": z_sock.fileno()},
-                            self.nproc_base(), cpu_s=job["limits"]["cpu_s"] * 1000)
-                _zygote(self.ctx, job, self.codes, FUNC_RESULT_FD)
-            except BaseException:  # noqa: BLE001
-                pass
-            os._exit(127)
-        z_sock.close()
-        self.zygote = {"pid": pid, "sock": j_sock}
+    def arm_zygote(self):
+        """Z (forked ahead, or now) gets the job: its limits, the source to compile.
+        Without an armed zygote the tests are plain forks of J."""
+        if self.zygote is None:
+            self.zygote = fork_zygote(self.ctx)
+        z = self.zygote
+        job = {"source": self.job["source"], "limits": self.lim,
+               "nproc_base": self.nproc_base()}
+        try:
+            z["sock"].settimeout(10.0)
+            z["sock"].send(json.dumps(job).encode())
+            ok = z["sock"].recv(1) == b"R"
+        except OSError:
+            ok = False
+        if not ok:
+            self.stop_zygote()
+        return ok
 
     def stop_zygote(self):
         z, self.zygote = self.zygote, None
@@ -1258,8 +1299,8 @@ class Runner:
 
     def run_zygote(self, test, stdin_fd):
         import socket
-        if self.zygote is None:
-            self.start_zygote()
+        if self.zygote is None and not self.arm_zygote():
+            return self.run_forked(test, stdin_fd)
         z = self.zygote
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
@@ -1271,7 +1312,8 @@ class Runner:
         try:
             # Z answers in milliseconds; one a test stopped is given up after a second
             z["sock"].settimeout(min(1.0, max(0.5, self.lim["wall_s"])))
-            socket.send_fds(z["sock"], [json.dumps(test.get("argv")).encode()],
+            argv = test.get("argv")
+            socket.send_fds(z["sock"], [b"A" + json.dumps(argv).encode() if argv else b"-"],
                             [stdin_fd, out_w, err_w])
             ack = z["sock"].recv(8)
             if len(ack) == 8:
@@ -1766,12 +1808,13 @@ def _solution_process(ctx):
         mount(None, "/dev", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NOEXEC)
         mount("proc", "/proc", "proc", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
               "hidepid=2")
+        zygote = fork_zygote(ctx)      # most jobs are stdin-mode Python
         kind, payload = read_frame()
         if kind == b"Q":
             os._exit(J_QUIT)
         if kind != b"H":
             raise ValueError("expected a job header, got %r" % kind)
-        runner = Runner(ctx, json.loads(payload))
+        runner = Runner(ctx, json.loads(payload), zygote)
         runner.scrubbed.update((ctx["tmp"], "/dev/shm"))
         runner.run()
         code = 0

@@ -721,8 +721,7 @@ class Sandbox:
             self.cg.set_limits((int(limits.memory_mb) << 20) + -(-extra // step) * step,
                                int(limits.processes or 64) + 16)
         start_deadline = time.monotonic() + self.config.startup_timeout_s
-        frames = [encode_frame(b"H", json.dumps(dict(job, limits=drv,
-                                                     ntests=len(indices))).encode())]
+        frames = [encode_frame(b"H", json.dumps(dict(job, limits=drv)).encode())]
         for name, data in box_files.items():
             frames.append(encode_frame(b"F", json.dumps(
                 {"name": name, "len": len(data), "exec": name.endswith(".bin")}).encode()))

@@ -6,13 +6,12 @@ import time
 import pytest
 
 from curation.judge import Verdict, judge_solution
-from curation.judge.driver import ZYGOTE_MIN_TESTS
 
 from .conftest import CONFIG, HOSTILE_LIMITS, assert_no_survivors
 
 pytestmark = pytest.mark.usefixtures("sandbox_ok")
 
-N = max(8, ZYGOTE_MIN_TESTS)      # enough tests for the zygote path
+N = 8
 
 
 def judge(code, tests, limits=HOSTILE_LIMITS):
