@@ -674,21 +674,31 @@ class Sandbox:
         return kids[0] if len(kids) == 1 else None
 
     def leftovers(self) -> list[int]:
-        """Processes in this sandbox's cgroup besides the supervisor and the next
-        solution's driver, which the supervisor clones ahead (its only child; a solution's
-        processes are never the supervisor's children: they die with their namespace)."""
+        """Processes in this sandbox's cgroup besides the supervisor and what it prepares
+        ahead for the next solution: its driver J (the supervisor's only child) and J's
+        zygote (J's only child, childless).  A solution's processes are never among them:
+        they die with their namespace, and a new J is only cloned after that."""
         sup = self._supervisor_pid()
         procs = [p for p in self.cg.procs() if p != sup]
-        if sup is None or len(procs) != 1:
+        if sup is None or not procs or len(procs) > 2:
             return procs
+
+        def children(pid: int) -> list[int]:
+            with open(f"/proc/{pid}/task/{pid}/children") as f:
+                return [int(x) for x in f.read().split()]
         try:
-            with open(f"/proc/{sup}/task/{sup}/children") as f:
-                kids = [int(x) for x in f.read().split()]
-            with open(f"/proc/{procs[0]}/task/{procs[0]}/children") as f:
-                grandkids = f.read().split()
+            chain, pid = [], sup
+            for _ in range(len(procs) + 1):
+                kids = children(pid)
+                if not kids:
+                    break
+                if len(kids) > 1:
+                    return procs
+                pid = kids[0]
+                chain.append(pid)
         except (OSError, ValueError):
             return procs
-        return [] if kids == procs and not grandkids else procs
+        return [] if sorted(chain) == sorted(procs) else procs
 
     def stderr_tail(self) -> str:
         try:
