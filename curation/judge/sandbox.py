@@ -790,8 +790,11 @@ class Sandbox:
         _write_all(self.win, encode_frame(b"E"), time.monotonic() + grace + 5)
         self._expect_done(time.monotonic() + grace + 5)
         if self.cg.active and self.leftovers():
-            # Something of the solution outlived its namespace: never reuse this sandbox.
-            self.broken = True
+            # (looked at again: the next driver may have been mid-clone)
+            time.sleep(0.005)
+            if self.leftovers():
+                # Something of the solution outlived its namespace: never reuse this sandbox.
+                self.broken = True
 
     def _expect_done(self, deadline: float) -> None:
         ev = self.reader.event(deadline)
