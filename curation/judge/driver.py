@@ -1095,6 +1095,7 @@ class Runner:
         self.use_zygote = (job["kind"] == "python" and not self.functional
                            and bool(ctx["ns"]))
         self.zygote = zygote        # {"pid", "sock"} while Z lives
+        self.zygote_failures = 0
         if zygote is not None and not self.use_zygote:
             self.stop_zygote()
         self.scrubbed = set()
@@ -1303,6 +1304,7 @@ class Runner:
         z = self.zygote
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
+        given = stdin_fd
         null = None
         if stdin_fd is None:
             stdin_fd = null = os.open(os.devnull, os.O_RDONLY)
@@ -1325,12 +1327,16 @@ class Runner:
             if null is not None:
                 os.close(null)
         if pid <= 0 or _parent_of(pid) != os.getpid():
-            # Z died, hung or lied (a previous test's process may have killed it): a new
-            # zygote, and this test runs as a plain fork of J.
+            # Z died or hung (a previous test's process may have signalled it): this test
+            # runs as a plain fork of J, the next in a new zygote -- after a few failures
+            # (a zygote that cannot start here) all of them run as plain forks.
             self.stop_zygote()
+            self.zygote_failures += 1
+            if self.zygote_failures >= 3:
+                self.use_zygote = False
             os.close(out_r)
             os.close(err_r)
-            return self.run_forked(test, stdin_fd)
+            return self.run_forked(test, given)
         return self.watch(pid, t0, out_r, err_r, None, own_pipes=True)
 
     # functional ------------------------------------------------------------------------
@@ -1669,10 +1675,10 @@ class Runner:
     def kill_others(self, keep):
         """Every process of the test dies.  In its own pid namespace J is init: kill(-1)
         reaches all of them and never J; with a loader or zygote to keep, kill them one by
-        one (J sees every process, non-dumpable ones included:
-        CAP_SYS_PTRACE of the sandbox's user namespace defeats hidepid for J alone).  Returns what it reaped on the way (pid -> (status,
-        rusage)): a dead process stays in /proc until reaped, so reaping between passes
-        is what lets the loop end."""
+        one (J sees every process, non-dumpable ones included: CAP_SYS_PTRACE of the
+        sandbox's user namespace defeats hidepid for J alone).  Returns what it reaped on
+        the way (pid -> (status, rusage)): a dead process stays in /proc until reaped, so
+        reaping between passes is what lets the loop end."""
         c = self.ctx
         reaped = {}
         if c["ns"] and keep is None:
