@@ -574,6 +574,7 @@ class Sandbox:
         self.owner_pid = os.getpid()
         self.jobs = 0
         self.broken = False
+        self.unsettled = False      # a finished job's "idle" not read yet (see settle)
         self.lease = _UidLease(config)
         self.cg = cgroups.SandboxCgroup() if config.cgroups and (
             os.getuid() == 0) else _NoCgroup()
@@ -789,21 +790,38 @@ class Sandbox:
         self.current = None
         _write_all(self.win, encode_frame(b"E"), time.monotonic() + grace + 5)
         self._expect_done(time.monotonic() + grace + 5)
+
+    def _expect_done(self, deadline: float) -> None:
+        ev = self.reader.event(deadline)
+        if ev["ev"] != "done":
+            raise ChannelError(f"expected done, got {ev['ev']!r}")
+        if self.warm:
+            # The supervisor says "idle" once it has reaped the solution's namespace (every
+            # process of it gone); that takes a while (the namespace's teardown) and only
+            # the next job needs it, so it is read then (settle), not on this job's time.
+            self.unsettled = True
+
+    def settle(self) -> bool:
+        """Before the next job: the previous solution is entirely gone (the supervisor's
+        "idle") and left nothing in the cgroup.  False: this sandbox must not be reused."""
+        if not self.unsettled:
+            return not self.broken
+        self.unsettled = False
+        try:
+            ev = self.reader.event(time.monotonic() + self.config.watchdog_grace_s + 5)
+            if ev["ev"] != "idle":
+                raise ChannelError(f"expected idle, got {ev['ev']!r}")
+        except (SandboxDied, Watchdog, ChannelError) as e:
+            log.warning("judge: sandbox not reusable: %s", e)
+            self.broken = True
+            return False
         if self.cg.active and self.leftovers():
             # (looked at again: the next driver may have been mid-clone)
             time.sleep(0.005)
             if self.leftovers():
                 # Something of the solution outlived its namespace: never reuse this sandbox.
                 self.broken = True
-
-    def _expect_done(self, deadline: float) -> None:
-        ev = self.reader.event(deadline)
-        if ev["ev"] != "done":
-            raise ChannelError(f"expected done, got {ev['ev']!r}")
-        if self.warm:       # the supervisor has reaped the solution's namespace
-            ev = self.reader.event(deadline)
-            if ev["ev"] != "idle":
-                raise ChannelError(f"expected idle, got {ev['ev']!r}")
+        return not self.broken
 
     def _collect(self, i: int, limits: Limits, sink, deadline: float,
                  outcome: BatchOutcome) -> dict:
@@ -953,7 +971,7 @@ def acquire(config: SandboxConfig, isolation: str) -> Sandbox:
             idle = _pool.get(config, [])
             while idle:
                 sb = idle.pop()
-                if sb.alive():
+                if sb.alive() and sb.settle():
                     return sb
                 sb.close()
     return Sandbox(config, isolation)
@@ -1103,7 +1121,16 @@ def stray_processes(config: SandboxConfig | None = None) -> list[tuple[int, int,
                 os.close(fd)        # (closing drops the lock we may have taken)
             found += procs
     with _pool_lock:
+        _check_fork()
+        unusable = []
+        for lst in _pool.values():
+            for sb in list(lst):
+                if not sb.settle():          # (waits for the last solution's teardown)
+                    lst.remove(sb)
+                    unusable.append(sb)
         idle = [sb for lst in _pool.values() for sb in lst]
+    for sb in unusable:
+        sb.close()              # as release() would have: its stragglers die with it
     for sb in idle:
         if sb.cg.active:
             extra = sb.leftovers()
