@@ -386,9 +386,6 @@ class VerificationRun(models.Model):
     detail = models.TextField(blank=True)
     inconsistent_tests = models.JSONField(default=list, blank=True)
     isolation = models.CharField(max_length=24, blank=True)
-    # How memory, processes and CPU were limited: per solution (cgroup-v1 / cgroup-v2) or
-    # per process only (rlimits-only); blank for runs recorded before it was kept.
-    resource_limits = models.CharField(max_length=24, blank=True)
     max_reference_ms = models.FloatField(null=True, blank=True)
     derived_time_limit_ms = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -173,11 +173,10 @@ def _store(run: StageRun, problem: Problem, job: ProblemJob) -> str:
         slowest = max(r.max_time_cpu for r in passing)
         derived = max(MIN_TIME_LIMIT_MS, int(math.ceil(slowest * TIME_LIMIT_FACTOR * 10)) * 100)
     isolation = next((r.isolation for _sid, r in job.reports), "")
-    resource_limits = next((r.resource_limits for _sid, r in job.reports), "")
     with transaction.atomic():
         vrun = VerificationRun.objects.create(
             problem=problem, stage_run=run, outcome=status, detail=detail[:2000], inconsistent_tests=inconsistent,
-            isolation=isolation, resource_limits=resource_limits, max_reference_ms=max_cpu * 1000 if max_cpu is not None else None,
+            isolation=isolation, max_reference_ms=max_cpu * 1000 if max_cpu is not None else None,
             derived_time_limit_ms=derived,
         )
         test_ids = job.test_ids

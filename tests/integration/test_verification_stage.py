@@ -1,7 +1,6 @@
 """The verification stage against the database, judging real reference solutions in the sandbox."""
 import gzip
 import json
-import os
 import shutil
 
 import pytest
@@ -67,11 +66,6 @@ def test_verification_classifies_real_problems(shared_data, capsys, tmp_path):
     assert named == [Problem.objects.get(external_id="broken_game_23").tests.get(output__startswith="123456").pk]
     assert Verdict.objects.get(verification_run=broken_run, test_id=named[0]).verdict == "WA"
     assert broken_run.isolation == "bubblewrap"
-    # how limits applied (per solution with a cgroup, else per process), as the judge said
-    from curation.judge import cgroups
-
-    kind = cgroups.detect()[0] if os.getuid() == 0 else cgroups.NONE   # a cgroup needs root
-    assert broken_run.resource_limits == kind
 
     game = Problem.objects.get(external_id="1141_a_game_23_2618")
     run = game.verification_runs.get()

@@ -159,20 +159,6 @@ def test_review_pane_shows_the_evidence(client, users, make_problem):
     assert "Twin problem" in html and 'id="overlaps"' in html
 
 
-@pytest.mark.parametrize("limits, shown", [
-    ("rlimits-only", "limits per process: rlimits only"),
-    ("cgroup-v1", "limits per solution: cgroup-v1"),
-])
-def test_the_evidence_says_how_the_verification_was_isolated_and_limited(client, users, make_problem, limits, shown):
-    from curation.models import VerificationRun
-
-    p = make_problem()
-    VerificationRun.objects.create(problem=p, outcome="verified", isolation="bubblewrap", resource_limits=limits)
-    client.force_login(users["curator"])
-    html = client.get(reverse("curation:problem_detail", args=[p.pk])).content.decode()
-    assert "bubblewrap" in html and shown in html
-
-
 def test_a_stale_lease_makes_the_form_read_only_with_one_message(client, users, make_problem):
     p = make_problem()
     client.force_login(users["curator"])
