@@ -218,6 +218,8 @@ def main(argv=None):
     ap.add_argument("--python", default="/usr/bin/python3", help="interpreter of the baseline")
     ap.add_argument("--show-failures", action="store_true")
     a = ap.parse_args(argv)
+    # Both sides of each ratio share the machine; a loaded machine lowers both, unevenly.
+    print("load average %.2f %.2f %.2f, %d CPUs" % (*os.getloadavg(), os.cpu_count() or 1))
     if a.shape in ("all", "reward"):
         shape_reward(a.n, a.python)
     if a.shape in ("all", "tiny"):

@@ -47,6 +47,7 @@ FUNC_RESULT_FD = 3       # functional mode: the solution's process writes its re
 FRAME_HEAD = struct.Struct("!cI")
 CHUNK = 1 << 16
 MAX_CONTROL = 1 << 16    # largest J frame (event JSON)
+FORWARD_AT = 1 << 18     # J holds up to this much of a test's output before forwarding
 
 CHILD_ENV_DEFAULT = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
@@ -59,10 +60,13 @@ CHILD_ENV_DEFAULT = {
 }
 
 # Modules imported once in the supervisor so that forked children find them in sys.modules.
+# Not threading (nor queue, which imports it): its after-fork hook makes every forked test
+# process copy ~130 pages (~0.3 ms a test here); the few solutions that use threads import
+# it themselves (~0.5 ms).
 PREIMPORT = (
     "io", "math", "cmath", "random", "re", "string", "collections", "heapq", "bisect",
     "itertools", "functools", "operator", "typing", "fractions", "decimal", "array",
-    "copy", "datetime", "statistics", "traceback", "threading", "queue", "dataclasses",
+    "copy", "datetime", "statistics", "traceback", "dataclasses",
     "enum", "numbers", "inspect", "ast", "ctypes", "resource", "shutil",
 )
 
@@ -813,6 +817,103 @@ def _child(ctx, job, test, codes, fds, stdin_fd, nproc_base):
     os._exit(127)
 
 
+def fork_zygote(ctx):
+    """Fork Z from J -- ahead of the job, while J waits for it -- and return J's end of
+    their channel.  Z locks itself down at once and waits for the job (``arm_zygote``)."""
+    import socket
+    j_sock, z_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            j_sock.close()
+            _zygote(ctx, z_sock.fileno())
+        except BaseException:  # noqa: BLE001
+            pass
+        os._exit(127)
+    z_sock.close()
+    return {"pid": pid, "sock": j_sock}
+
+
+def _zygote(ctx, sock_fd):
+    """Z (stdin-mode Python, one per solution): locked down once like a test's process
+    (no capabilities, no_new_privs, seccomp, the job's rlimits), then one clone per test
+    (CLONE_PARENT, so J waits for it and measures it) wired to the test's stdin and pipes,
+    which J passes over the socket.  The per-test child only rewires descriptors: no
+    lockdown to build again, and J's own pages are never write-protected by a fork.  Z
+    never runs the solution's code; a test's process may signal it (same uid), which only
+    loses the zygote (J starts another).  Z stays non-dumpable (no /proc/<Z>/mem for the
+    tests).  Never returns."""
+    import ctypes
+    import fcntl
+    import resource
+    import socket
+    os.setsid()
+    high = fcntl.fcntl(sock_fd, fcntl.F_DUPFD, 1000)
+    null = os.open(os.devnull, os.O_RDWR)
+    for k in range(3):
+        os.dup2(null, k)
+    os.dup2(high, 3)
+    os.closerange(4, 65536)
+    os.chdir(ctx["box"])
+    os.umask(0o022)
+    drop_privileges(ctx["seccomp"])
+    sock = socket.socket(fileno=3)
+    msg = sock.recv(1 << 16)
+    if not msg:
+        os._exit(0)
+    job = json.loads(msg)
+    lim = job["limits"]
+    _set_rlimits(lim, cpu_s=lim["cpu_s"] * 1000,
+                 nproc=(lim["nproc"] + job["nproc_base"]) if lim.get("nproc") else None)
+    signal.signal(signal.SIGXCPU, signal.SIG_DFL)
+    with open(job["source"], "rb") as f:
+        codes = {"solution": compile(f.read(), job["source"], "exec", dont_inherit=True)}
+    pydll = ctypes.PyDLL(None, use_errno=True)
+    syscall = pydll.syscall
+    syscall.restype = ctypes.c_long
+    after_fork = ctypes.pythonapi.PyOS_AfterFork_Child
+    cpu_s = lim["cpu_s"]
+    pack = struct.Struct("!q").pack
+    while True:
+        try:
+            msg, fds, _flags, _addr = socket.recv_fds(sock, 1 << 16, 3)
+        except OSError:
+            os._exit(0)
+        if not msg or len(fds) != 3:
+            os._exit(0)
+        pid = syscall(56, 0x8000 | 17, 0, 0, 0, 0)      # clone(CLONE_PARENT | SIGCHLD)
+        if pid != 0:
+            for fd in fds:
+                os.close(fd)
+            try:
+                sock.send(pack(pid))
+            except OSError:
+                os._exit(0)
+            continue
+        after_fork()
+        try:
+            os.setsid()
+            for k, fd in enumerate(fds):
+                os.dup2(fd, k)
+            os.closerange(3, 65536)          # the socket and the received originals
+            try:
+                resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
+            except (ValueError, OSError):
+                pass
+            try:
+                libc().prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)   # its own /proc/self
+            except Exception:
+                pass
+            test = {"argv": json.loads(msg[1:])} if msg[:1] == b"A" else {}
+            _run_python_main(job, test, codes)
+        except BaseException as e:  # noqa: BLE001
+            try:
+                os.write(2, ("judge: cannot start: %r\n" % (e,)).encode())
+            except BaseException:
+                pass
+        os._exit(127)
+
+
 # ----------------------------------------------------------------------------------
 # Functional mode: the loader (L) and its per-test clones (T)
 # ----------------------------------------------------------------------------------
@@ -980,7 +1081,7 @@ def _wipe(path):
 class Runner:
     """J's state for one job."""
 
-    def __init__(self, ctx, job):
+    def __init__(self, ctx, job, zygote=None):
         self.ctx, self.job = ctx, job
         os.set_blocking(OUT_FD, False)   # J queues a test's output while the host is busy
         self.lim = job["limits"]
@@ -989,6 +1090,14 @@ class Runner:
         self.loader_failed = None   # result template when the module could not load
         self.loader_cpu = 0.0
         self.functional = job["kind"] == "python" and job.get("mode") == "functional"
+        # stdin-mode Python in a namespace: tests are clones of a locked-down zygote,
+        # forked ahead of the job (see _zygote)
+        self.use_zygote = (job["kind"] == "python" and not self.functional
+                           and bool(ctx["ns"]))
+        self.zygote = zygote        # {"pid", "sock"} while Z lives
+        self.zygote_failures = 0
+        if zygote is not None and not self.use_zygote:
+            self.stop_zygote()
         self.scrubbed = set()
         self.judge_dirty = False
         self.load_cpu_pending = 0.0
@@ -1052,8 +1161,11 @@ class Runner:
         if job.get("source"):
             job["source"] = os.path.join(self.ctx["box"], job["source"])
         if not self.compile():
+            self.stop_zygote()
             emit({"ev": "done"})
             return
+        if self.use_zygote:
+            self.arm_zygote()
         emit({"ev": "ready"})
         while True:
             kind, payload = read_frame()
@@ -1065,6 +1177,7 @@ class Runner:
             emit(self.run_test(test))
         self.stop_loader()
         emit({"ev": "done"})
+        self.stop_zygote()      # (after done: the host need not wait for it)
 
     # --- one test -------------------------------------------------------------------
     def judge_dir_writable(self, writable):
@@ -1107,7 +1220,7 @@ class Runner:
     def nproc_base(self):
         if self.ctx["ns"]:
             # supervisor, J (+ L): the processes of the sandbox's uid before the child
-            return 2 + (1 if self.functional else 0)
+            return 2 + (1 if (self.functional or self.use_zygote) else 0)
         return self.ctx["nproc_base"]
 
     def run_test(self, test):
@@ -1119,6 +1232,8 @@ class Runner:
         try:
             if self.functional:
                 res = self.run_functional(test)
+            elif self.use_zygote:
+                res = self.run_zygote(test, stdin_fd)
             else:
                 res = self.run_forked(test, stdin_fd)
         finally:
@@ -1147,6 +1262,81 @@ class Runner:
                    stdin_fd, self.nproc_base())
         os.close(out_w)
         os.close(err_w)
+        return self.watch(pid, t0, out_r, err_r, None, own_pipes=True)
+
+    # stdin-mode Python: the zygote ------------------------------------------------------
+    def arm_zygote(self):
+        """Z (forked ahead, or now) gets the job: its limits, the source to compile.
+        Without an armed zygote the tests are plain forks of J."""
+        if self.zygote is None:
+            self.zygote = fork_zygote(self.ctx)
+        z = self.zygote
+        job = {"source": self.job["source"], "limits": self.lim,
+               "nproc_base": self.nproc_base()}
+        # No answer awaited: Z compiles while J reports ready; a Z that cannot take the
+        # job exits, and the first test then runs as a plain fork (run_zygote).
+        try:
+            z["sock"].settimeout(10.0)
+            z["sock"].send(json.dumps(job).encode())
+        except OSError:
+            self.stop_zygote()
+            return False
+        return True
+
+    def stop_zygote(self):
+        z, self.zygote = self.zygote, None
+        if not z:
+            return
+        try:
+            os.kill(z["pid"], signal.SIGKILL)
+        except OSError:
+            pass
+        try:
+            os.waitpid(z["pid"], 0)
+        except OSError:
+            pass
+        z["sock"].close()
+
+    def run_zygote(self, test, stdin_fd):
+        import socket
+        if self.zygote is None and not self.arm_zygote():
+            return self.run_forked(test, stdin_fd)
+        z = self.zygote
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        given = stdin_fd
+        null = None
+        if stdin_fd is None:
+            stdin_fd = null = os.open(os.devnull, os.O_RDONLY)
+        t0 = time.monotonic()
+        pid = 0
+        try:
+            # Z answers in milliseconds; one a test stopped is given up after a second
+            z["sock"].settimeout(min(1.0, max(0.5, self.lim["wall_s"])))
+            argv = test.get("argv")
+            socket.send_fds(z["sock"], [b"A" + json.dumps(argv).encode() if argv else b"-"],
+                            [stdin_fd, out_w, err_w])
+            ack = z["sock"].recv(8)
+            if len(ack) == 8:
+                pid = struct.unpack("!q", ack)[0]
+        except OSError:
+            pid = 0
+        finally:
+            os.close(out_w)
+            os.close(err_w)
+            if null is not None:
+                os.close(null)
+        if pid <= 0 or _parent_of(pid) != os.getpid():
+            # Z died or hung (a previous test's process may have signalled it): this test
+            # runs as a plain fork of J, the next in a new zygote -- after a few failures
+            # (a zygote that cannot start here) all of them run as plain forks.
+            self.stop_zygote()
+            self.zygote_failures += 1
+            if self.zygote_failures >= 3:
+                self.use_zygote = False
+            os.close(out_r)
+            os.close(err_r)
+            return self.run_forked(test, given)
         return self.watch(pid, t0, out_r, err_r, None, own_pipes=True)
 
     # functional ------------------------------------------------------------------------
@@ -1364,10 +1554,12 @@ class Runner:
         wq = bytearray()            # frames for the host not yet written
         watching_out = False
         while True:
-            if wq and not watching_out:
+            # Small outputs go to the host in one write when the test ends (no wakeup of
+            # the host per chunk); large ones stream as they come.
+            if len(wq) >= FORWARD_AT and not watching_out:
                 poller.register(OUT_FD, select.POLLOUT)
                 watching_out = True
-            elif not wq and watching_out:
+            elif len(wq) < FORWARD_AT and watching_out:
                 poller.unregister(OUT_FD)
                 watching_out = False
             now = time.monotonic()
@@ -1414,6 +1606,8 @@ class Runner:
                     loader_cpu_before=None, wq=None):
         wall = time.monotonic() - t0
         keep = self.loader["pid"] if (self.functional and self.loader and self.ctx["ns"]) else None
+        if self.zygote is not None:
+            keep = self.zygote["pid"]
         if pid is not None:
             try:
                 os.killpg(pid, signal.SIGKILL)
@@ -1423,10 +1617,14 @@ class Runner:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
-        self.kill_others(keep)
-        reaped = self.reap_all(exclude=keep, deadline=time.monotonic() + 2.0)
+        reaped = self.kill_others(keep)
+        reaped.update(self.reap_all(exclude=keep, deadline=time.monotonic() + 2.0))
         if waited is not None and pid is not None:
             reaped[pid] = waited
+        if self.zygote is not None and self.zygote["pid"] in reaped:
+            reaped.pop(self.zygote["pid"])      # the test killed Z: a new one next time
+            self.zygote["pid"] = -1
+            self.stop_zygote()
         lpid = self.loader["pid"] if (self.functional and self.loader) else None
         loader_died = False
         cpu = 0.0
@@ -1476,33 +1674,49 @@ class Runner:
 
     def kill_others(self, keep):
         """Every process of the test dies.  In its own pid namespace J is init: kill(-1)
-        reaches all of them and never J; with a loader to keep, kill them one by one."""
+        reaches all of them and never J; with a loader or zygote to keep, kill them one by
+        one (J sees every process, non-dumpable ones included: CAP_SYS_PTRACE of the
+        sandbox's user namespace defeats hidepid for J alone).  Returns what it reaped on
+        the way (pid -> (status, rusage)): a dead process stays in /proc until reaped, so
+        reaping between passes is what lets the loop end."""
         c = self.ctx
+        reaped = {}
         if c["ns"] and keep is None:
             try:
                 os.kill(-1, signal.SIGKILL)
             except OSError:
                 pass
-            return
+            return reaped
         if c["ns"]:
             me = os.getpid()
-            for _ in range(50):
+            for k in range(200):
+                while True:
+                    try:
+                        wpid, st, ru = os.wait4(-1, os.WNOHANG)
+                    except ChildProcessError:
+                        break
+                    if not wpid:
+                        break
+                    reaped[wpid] = (st, ru)
                 found = False
                 for name in os.listdir("/proc"):
                     if name.isdigit() and int(name) not in (me, keep):
+                        found = True
                         try:
                             os.kill(int(name), signal.SIGKILL)
-                            found = True
                         except OSError:
                             pass
                 if not found:
                     break
-            return
+                if k:
+                    time.sleep(0.0002)    # killed ones still dying
+            return reaped
         if c.get("sweep"):
             try:   # plain mode under a leased uid: kill(-1) as that uid is confined to it
                 os.kill(-1, signal.SIGKILL)
             except OSError:
                 pass
+        return reaped
 
     def reap_all(self, exclude, deadline):
         """Reap the test's processes (every child but ``exclude``, the loader); returns
@@ -1577,9 +1791,13 @@ def clone_into_namespaces():
     return pid
 
 
-def _solution_process(ctx, job):
-    """J, just cloned into its own namespaces: fresh tmpfs everywhere, its own /proc, then
-    the job.  Never returns."""
+J_QUIT = 64      # J's exit status when the host ended the sandbox (Q) instead of a job
+
+
+def _solution_process(ctx):
+    """J, cloned into its own namespaces *ahead* of its solution: fresh tmpfs everywhere,
+    its own /proc, then it waits for the job (the supervisor does not read the channel
+    while a J lives).  Never returns."""
     code = 70
     try:
         mount(None, "/", None, MS_REC | MS_PRIVATE)
@@ -1595,7 +1813,13 @@ def _solution_process(ctx, job):
         mount(None, "/dev", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NOEXEC)
         mount("proc", "/proc", "proc", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
               "hidepid=2")
-        runner = Runner(ctx, job)
+        zygote = fork_zygote(ctx)      # most jobs are stdin-mode Python
+        kind, payload = read_frame()
+        if kind == b"Q":
+            os._exit(J_QUIT)
+        if kind != b"H":
+            raise ValueError("expected a job header, got %r" % kind)
+        runner = Runner(ctx, json.loads(payload), zygote)
         runner.scrubbed.update((ctx["tmp"], "/dev/shm"))
         runner.run()
         code = 0
@@ -1611,30 +1835,43 @@ def _solution_process(ctx, job):
 
 
 def serve(ctx):
-    """The supervisor loop: one job at a time, until Q or the host closes the channel."""
+    """The supervisor loop: one job at a time, until Q or the host closes the channel.
+
+    With namespaces the next solution's J is cloned (namespaces, mounts, /proc) as soon as
+    the previous one is reaped, so that work overlaps the host's; J itself reads the job.
+    The first J waits for the host's go (G): the host moves the supervisor into its cgroup
+    after hello, and every J must be born inside it."""
     emit({"ev": "hello", "pid": os.getpid(), "seccomp": bool(ctx["seccomp"]),
           "ns": ctx["ns"]})
-    while True:
+    if not ctx["ns"]:
         try:
             kind, payload = read_frame()
         except EOFError:
             return
-        if kind == b"Q":
-            return
         if kind != b"H":
-            emit({"ev": "fatal", "message": "expected a job header"})
+            if kind != b"Q":
+                emit({"ev": "fatal", "message": "expected a job header"})
             return
-        job = json.loads(payload)
-        if not ctx["ns"]:
-            try:
-                Runner(ctx, job).run()
-            except EOFError:
-                pass
-            return        # one job per process without namespaces
+        try:
+            Runner(ctx, json.loads(payload)).run()
+        except EOFError:
+            pass
+        return        # one job per process without namespaces
+    try:
+        kind, _ = read_frame()
+    except EOFError:
+        return
+    if kind != b"G":
+        if kind != b"Q":
+            emit({"ev": "fatal", "message": "expected go"})
+        return
+    while True:
         pid = clone_into_namespaces()
         if pid == 0:
-            _solution_process(ctx, job)
+            _solution_process(ctx)
         _, status = os.waitpid(pid, 0)
+        if os.WIFEXITED(status) and os.WEXITSTATUS(status) == J_QUIT:
+            return
         if status != 0:
             # J died without finishing its job: the host's stream may be mid-frame, so this
             # sandbox cannot take another job.
@@ -1654,6 +1891,7 @@ def main():
     os.close(devnull)
     libc().prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)   # no ptrace, no /proc/<us>/fd for anyone
     import importlib
+    import socket  # noqa: F401  (J's zygote channel: imported once here, not per solution)
     for name in PREIMPORT:
         try:
             importlib.import_module(name)

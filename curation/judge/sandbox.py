@@ -3,7 +3,9 @@
 A **warm sandbox** is one long-lived bubblewrap process tree::
 
     bwrap --unshare-all (user, pid, net, ipc, uts, cgroup) --as-pid-1 --uid 0 --gid 0
-          --cap-add CAP_SYS_ADMIN --cap-add CAP_SETPCAP     (inside its user namespace only)
+          --cap-add CAP_SYS_ADMIN --cap-add CAP_SETPCAP --cap-add CAP_SYS_PTRACE
+                                         (inside its user namespace only; the last
+                                          lets J see every process despite hidepid)
           --ro-bind /usr /usr (+ /lib, /bin ... as on the host)  --proc /proc  --dev /dev
           --tmpfs /tmp --dir /box --dir /judge [--ro-bind <pylib> /opt/judge-pylib]
           --remount-ro / --clearenv --setenv PATH ... --die-with-parent --new-session
@@ -572,6 +574,7 @@ class Sandbox:
         self.owner_pid = os.getpid()
         self.jobs = 0
         self.broken = False
+        self.unsettled = False      # a finished job's "idle" not read yet (see settle)
         self.lease = _UidLease(config)
         self.cg = cgroups.SandboxCgroup() if config.cgroups and (
             os.getuid() == 0) else _NoCgroup()
@@ -607,7 +610,7 @@ class Sandbox:
             cmd += ["--remount-ro", "/", "--chdir", "/",
                     "--unshare-all", "--die-with-parent", "--new-session", "--as-pid-1",
                     "--uid", "0", "--gid", "0", "--cap-add", "CAP_SYS_ADMIN",
-                    "--cap-add", "CAP_SETPCAP", "--hostname", "sandbox", "--clearenv"]
+                    "--cap-add", "CAP_SETPCAP", "--cap-add", "CAP_SYS_PTRACE", "--hostname", "sandbox", "--clearenv"]
             for k, v in env.items():
                 cmd += ["--setenv", k, v]
             cmd += [config.python_path, "-I", "-c", BOOTSTRAP, json.dumps(ctx)]
@@ -656,6 +659,9 @@ class Sandbox:
             if pid is None or not self.cg.attach(pid):
                 self.cg = _NoCgroup()
         self.baseline = self.cg.usage()
+        if self.warm:
+            # The supervisor now clones the first solution's driver ahead (inside the cgroup).
+            _write_all(self.win, encode_frame(b"G"), deadline)
 
     def _supervisor_pid(self) -> int | None:
         """The supervisor's host pid (bwrap's only child; the process itself without bwrap)."""
@@ -667,6 +673,33 @@ class Sandbox:
         except (OSError, ValueError):
             kids = []
         return kids[0] if len(kids) == 1 else None
+
+    def leftovers(self) -> list[int]:
+        """Processes in this sandbox's cgroup besides the supervisor and what it prepares
+        ahead for the next solution: its driver J (the supervisor's only child) and J's
+        zygote (J's only child, childless).  A solution's processes are never among them:
+        they die with their namespace, and a new J is only cloned after that."""
+        sup = self._supervisor_pid()
+        procs = [p for p in self.cg.procs() if p != sup]
+        if sup is None or not procs or len(procs) > 2:
+            return procs
+
+        def children(pid: int) -> list[int]:
+            with open(f"/proc/{pid}/task/{pid}/children") as f:
+                return [int(x) for x in f.read().split()]
+        try:
+            chain, pid = [], sup
+            for _ in range(len(procs) + 1):
+                kids = children(pid)
+                if not kids:
+                    break
+                if len(kids) > 1:
+                    return procs
+                pid = kids[0]
+                chain.append(pid)
+        except (OSError, ValueError):
+            return procs
+        return [] if sorted(chain) == sorted(procs) else procs
 
     def stderr_tail(self) -> str:
         try:
@@ -757,18 +790,38 @@ class Sandbox:
         self.current = None
         _write_all(self.win, encode_frame(b"E"), time.monotonic() + grace + 5)
         self._expect_done(time.monotonic() + grace + 5)
-        if self.cg.active and len(self.cg.procs()) > 1:
-            # Something of the solution outlived its namespace: never reuse this sandbox.
-            self.broken = True
 
     def _expect_done(self, deadline: float) -> None:
         ev = self.reader.event(deadline)
         if ev["ev"] != "done":
             raise ChannelError(f"expected done, got {ev['ev']!r}")
-        if self.warm:       # the supervisor has reaped the solution's namespace
-            ev = self.reader.event(deadline)
+        if self.warm:
+            # The supervisor says "idle" once it has reaped the solution's namespace (every
+            # process of it gone); that takes a while (the namespace's teardown) and only
+            # the next job needs it, so it is read then (settle), not on this job's time.
+            self.unsettled = True
+
+    def settle(self) -> bool:
+        """Before the next job: the previous solution is entirely gone (the supervisor's
+        "idle") and left nothing in the cgroup.  False: this sandbox must not be reused."""
+        if not self.unsettled:
+            return not self.broken
+        self.unsettled = False
+        try:
+            ev = self.reader.event(time.monotonic() + self.config.watchdog_grace_s + 5)
             if ev["ev"] != "idle":
                 raise ChannelError(f"expected idle, got {ev['ev']!r}")
+        except (SandboxDied, Watchdog, ChannelError) as e:
+            log.warning("judge: sandbox not reusable: %s", e)
+            self.broken = True
+            return False
+        if self.cg.active and self.leftovers():
+            # (looked at again: the next driver may have been mid-clone)
+            time.sleep(0.005)
+            if self.leftovers():
+                # Something of the solution outlived its namespace: never reuse this sandbox.
+                self.broken = True
+        return not self.broken
 
     def _collect(self, i: int, limits: Limits, sink, deadline: float,
                  outcome: BatchOutcome) -> dict:
@@ -918,7 +971,7 @@ def acquire(config: SandboxConfig, isolation: str) -> Sandbox:
             idle = _pool.get(config, [])
             while idle:
                 sb = idle.pop()
-                if sb.alive():
+                if sb.alive() and sb.settle():
                     return sb
                 sb.close()
     return Sandbox(config, isolation)
@@ -1068,9 +1121,18 @@ def stray_processes(config: SandboxConfig | None = None) -> list[tuple[int, int,
                 os.close(fd)        # (closing drops the lock we may have taken)
             found += procs
     with _pool_lock:
+        _check_fork()
+        unusable = []
+        for lst in _pool.values():
+            for sb in list(lst):
+                if not sb.settle():          # (waits for the last solution's teardown)
+                    lst.remove(sb)
+                    unusable.append(sb)
         idle = [sb for lst in _pool.values() for sb in lst]
+    for sb in unusable:
+        sb.close()              # as release() would have: its stragglers die with it
     for sb in idle:
         if sb.cg.active:
-            extra = [p for p in sb.cg.procs() if p != sb._supervisor_pid()]
+            extra = sb.leftovers()
             found += [(p, -1, b"in an idle sandbox's cgroup") for p in extra]
     return found

@@ -324,6 +324,8 @@ def frame():
         data += os.read(201, n - len(data))
     return kind, data
 send(b"J", b'{"ev": "hello"}')
+kind, go = frame()          # G: the host has moved us into the cgroup
+assert kind == b"G", kind
 kind, job = frame()
 while True:
     kind, data = frame()
