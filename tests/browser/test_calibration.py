@@ -77,6 +77,8 @@ def test_change_a_weight_then_fit_then_save(live_server, new_page, make_user, ev
     page.fill("#id_easy_min", "0.3")
     page.wait_for_function(f"() => document.querySelector('#count-easy').innerText !== '{easy_before}'")
     assert int(page.inner_text("#count-easy")) > int(easy_before)
+    # The counts arrive with the swap; the swapped-in canvas is drawn on htmx:afterSettle, a moment later.
+    page.wait_for_function("() => window.Chart.getChart(document.getElementById('chart-scatter')) !== undefined")
     assert page.evaluate("() => window.Chart.getChart(document.getElementById('chart-scatter')).data.datasets.length") >= 2
     page.select_option("#colour-by", "bucket")
     labels = page.evaluate("() => window.Chart.getChart(document.getElementById('chart-scatter')).data.datasets.map(d => d.label)")
