@@ -876,10 +876,10 @@ def _zygote(ctx, sock_fd):
     pack = struct.Struct("!q").pack
     while True:
         try:
-            msg, fds, _flags, _addr = socket.recv_fds(sock, 1 << 16, 3)
+            msg, fds, _flags, _addr = socket.recv_fds(sock, 1 << 16, 4)
         except OSError:
             os._exit(0)
-        if not msg or len(fds) != 3:
+        if not msg or len(fds) not in (3, 4):     # (4: the test starts a runner, R)
             os._exit(0)
         pid = syscall(56, 0x8000 | 17, 0, 0, 0, 0)      # clone(CLONE_PARENT | SIGCHLD)
         if pid != 0:
@@ -894,15 +894,18 @@ def _zygote(ctx, sock_fd):
         try:
             os.setsid()
             for k, fd in enumerate(fds):
-                os.dup2(fd, k)
-            os.closerange(3, 65536)          # the socket and the received originals
-            try:
-                resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
-            except (ValueError, OSError):
-                pass
+                os.dup2(fd, k)               # (R: its socket to J becomes fd 3)
+            os.closerange(len(fds), 65536)   # Z's socket and the received originals
             try:
                 libc().prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)   # its own /proc/self
             except Exception:
+                pass
+            if len(fds) == 4:    # (R sets its CPU limit per test)
+                null = os.open(os.devnull, os.O_RDWR)    # fd 4
+                _runner(job, codes, msg, 3, null)
+            try:
+                resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
+            except (ValueError, OSError):
                 pass
             test = {"argv": json.loads(msg[1:])} if msg[:1] == b"A" else {}
             _run_python_main(job, test, codes)
@@ -912,6 +915,192 @@ def _zygote(ctx, sock_fd):
             except BaseException:
                 pass
         os._exit(127)
+
+
+# Signals whose handlers a solution might change; a changed one ends the runner (below).
+_RUNNER_SIGNALS = ("SIGINT", "SIGTERM", "SIGALRM", "SIGPIPE", "SIGXCPU", "SIGXFSZ", "SIGHUP",
+                   "SIGUSR1", "SIGUSR2", "SIGCHLD", "SIGSEGV", "SIGVTALRM", "SIGPROF")
+
+
+def _runner(job, codes, msg, sock_fd, null_fd):
+    """R (stdin-mode Python, ``job["reuse"]``): one clone of Z that runs the tests of its one
+    solution one after another, each as ``__main__`` in a fresh module namespace with fresh
+    standard streams on the test's pipes.  After a test R reports ``D`` + exit code to J on
+    its own socket (fd 3) and waits for the next test -- but only when the test ended clean
+    (exit code 0, one thread, no atexit callback, no descriptor left open, builtins, sys,
+    the modules loaded before the first test, signal handlers, itimers, environment and
+    cwd as they were, memory small); otherwise it ends exactly as a per-test clone does
+    (``_finish``) and J gives the next test a fresh R.
+
+    Why this cannot forge a verdict: R is what a per-test clone is (J's child, same
+    seccomp, capabilities, rlimits; no descriptor of the host channel), J measures R's CPU
+    (schedstat) and peak memory (VmHWM) itself and enforces the wall limit, and a new J in
+    new namespaces still runs every solution.  What a solution can do here and not in a
+    clone is keep state across its own tests (or send J a false ``D``, which only ends its
+    own test early): it never sees an expected output, so that buys no verdict it could not
+    get by printing.  Never returns."""
+    import builtins
+    import gc
+    import io
+    import atexit
+    import resource
+    import socket
+    import traceback
+    _listdir, _dup2, _getcwd, _open, _read, _close = (os.listdir, os.dup2, os.getcwd,
+                                                       os.open, os.read, os.close)
+    _getrusage, _setrlimit, _RUSAGE_SELF = resource.getrusage, resource.setrlimit, resource.RUSAGE_SELF
+    _RLIMIT_CPU = resource.RLIMIT_CPU
+    _getitimer = signal.getitimer
+    _getsignal = signal.getsignal
+    _exec, _dict, _list, _set, _len, _isinstance, _id = exec, dict, list, set, len, isinstance, id
+    _IOBase, _TextIOWrapper, _BufferedReader, _BufferedWriter, _FileIO = (
+        io.IOBase, io.TextIOWrapper, io.BufferedReader, io.BufferedWriter, io.FileIO)
+    _pack, _exit_code_, _finish_, _print_exc = struct.pack, _exit_code, _finish, traceback.print_exc
+    _ncallbacks = atexit._ncallbacks
+    _recv_fds = socket.recv_fds
+    sock = socket.socket(fileno=sock_fd)
+    lim = job["limits"]
+    cpu_s = lim["cpu_s"]
+    cpu_hard = resource.getrlimit(_RLIMIT_CPU)[1]
+    as_bytes = lim["as_bytes"] or (1 << 62)
+    page = os.sysconf("SC_PAGE_SIZE")
+    src = job["source"]
+    box = _getcwd()
+    sys.path.insert(0, os.path.dirname(src) or ".")
+    path0 = _list(sys.path)
+    # The standard streams as the interpreter builds them (pylifecycle.c create_stdio):
+    # same encodings, error handlers, newline and buffering, fresh objects per test.
+    stream_args = []
+    for k, s in enumerate((sys.__stdin__, sys.__stdout__, sys.__stderr__)):
+        stream_args.append((getattr(s, "encoding", None) or "utf-8",
+                            getattr(s, "errors", None) or "strict",
+                            bool(getattr(s, "line_buffering", False)),
+                            bool(getattr(s, "write_through", False))))
+    sigs = [getattr(signal, n) for n in _RUNNER_SIGNALS if hasattr(signal, n)]
+    timers = [getattr(signal, n) for n in ("ITIMER_REAL", "ITIMER_VIRTUAL", "ITIMER_PROF")]
+    sig0 = [_getsignal(s) for s in sigs]
+    recursion0 = sys.getrecursionlimit()
+    digits0 = sys.get_int_max_str_digits() if hasattr(sys, "get_int_max_str_digits") else None
+    thresholds0 = gc.get_threshold()
+    builtins0 = _dict(builtins.__dict__)
+    env0 = _dict(os.environ._data)
+    # modules loaded before the first test: their dicts must come out of a test unchanged
+    # (modules a test imports are the solution's own state, like its globals)
+    mods0 = [(m.__dict__, _dict(m.__dict__)) for name, m in _list(sys.modules.items())
+             if m is not None and name not in ("sys", "builtins", "__main__")
+             and _isinstance(getattr(m, "__dict__", None), _dict)]
+    std_keys = ("stdin", "stdout", "stderr", "__stdin__", "__stdout__", "__stderr__")
+    gc.freeze()       # what R inherited is never scanned again: a collection per test is cheap
+    fd_ok = {"0", "1", "2", "3", "4"}
+    while True:
+        argv = json.loads(msg[1:]) if msg[:1] == b"A" else None
+        sys.argv = _list(argv or [src])
+        try:     # peak memory (VmHWM, which J reads) from here
+            fd = _open("/proc/self/clear_refs", os.O_WRONLY)
+            try:
+                os.write(fd, b"5")
+            finally:
+                _close(fd)
+        except OSError:
+            pass
+        r = _getrusage(_RUSAGE_SELF)
+        used = r.ru_utime + r.ru_stime
+        try:
+            _setrlimit(_RLIMIT_CPU, (int(used) + 1 + cpu_s, cpu_hard))
+        except (ValueError, OSError):
+            pass
+        streams = []
+        for k, (enc, errs, lb, wt) in enumerate(stream_args):
+            raw = _FileIO(k, "rb" if k == 0 else "wb", closefd=False)
+            buf = _BufferedReader(raw) if k == 0 else _BufferedWriter(raw)
+            streams.append(_TextIOWrapper(buf, encoding=enc, errors=errs, newline="\n",
+                                          line_buffering=lb, write_through=wt))
+        sys.stdin, sys.stdout, sys.stderr = streams
+        sys.__stdin__, sys.__stdout__, sys.__stderr__ = streams
+        sys0 = _dict(sys.__dict__)
+        rc, g, clean = 0, None, True
+        try:
+            g = {"__name__": "__main__", "__file__": src, "__builtins__": builtins,
+                 "__spec__": None, "__doc__": None}
+            _exec(codes["solution"], g)
+        except SystemExit as e:
+            rc = _exit_code_(e)
+        except BaseException:
+            try:
+                _print_exc(limit=-20)
+            except BaseException:
+                pass
+            rc = 1
+        try:
+            clean = (rc == 0 and _len(_listdir("/proc/self/task")) == 1 and _ncallbacks() == 0)
+            if clean:
+                # _finish's order, less what a clean test cannot need: flush, close the
+                # stream wrappers of the namespace, flush again
+                std = {_id(x) for x in (sys.stdin, sys.stdout, sys.stderr, sys.__stdin__,
+                                        sys.__stdout__, sys.__stderr__)}
+                for s in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+                    if s is not None and not s.closed:
+                        s.flush()
+                for v in _list(g.values()):
+                    if _isinstance(v, _IOBase) and _id(v) not in std:
+                        v.close()
+                for s in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+                    if s is not None and not s.closed:
+                        s.flush()
+        except BaseException:
+            clean = False
+        if not clean:
+            _finish_(rc, g)               # never returns
+        try:
+            g.clear()
+            g = None
+            for k, key in enumerate(std_keys):
+                setattr(sys, key, streams[k % 3])
+            for s in streams:
+                try:
+                    s.flush()
+                except BaseException:
+                    clean = False
+            streams = None
+            sys.stdin = sys.stdout = sys.stderr = None
+            sys.__stdin__ = sys.__stdout__ = sys.__stderr__ = None
+            gc.collect()
+            for k in range(3):
+                _dup2(null_fd, k)
+            sys0.update(zip(std_keys, (None,) * 6))
+            clean = clean and (
+                sys.__dict__ == sys0 and builtins.__dict__ == builtins0
+                and sys.path == path0 and os.environ._data == env0
+                and _getcwd() == box and sys.gettrace() is None and sys.getprofile() is None
+                and [_getsignal(s) for s in sigs] == sig0
+                and all(_getitimer(t) == (0.0, 0.0) for t in timers)
+                and all(d == d0 for d, d0 in mods0)
+                and _len(_set(_listdir("/proc/self/fd")) - fd_ok) <= 1)
+            if clean:
+                # cheap state a test may change and that is put back rather than checked
+                sys.setrecursionlimit(recursion0)
+                if digits0 is not None:
+                    sys.set_int_max_str_digits(digits0)
+                if not gc.isenabled():
+                    gc.enable()
+                gc.set_threshold(*thresholds0)
+                with open("/proc/self/statm", "rb") as f:
+                    size, rss = (int(x) * page for x in f.read().split()[:2])
+                clean = rss < as_bytes // 4 and size < as_bytes // 2
+        except BaseException:
+            clean = False
+        if not clean:
+            os._exit(rc)      # the output is flushed and the test's descriptors closed
+        try:
+            sock.send(_pack("!cq", b"D", rc))
+            msg, fds, _flags, _addr = _recv_fds(sock, 1 << 16, 3)
+        except OSError:
+            os._exit(0)
+        if not msg or _len(fds) != 3:
+            os._exit(0)
+        for k, fd in enumerate(fds):
+            _dup2(fd, k)
+            _close(fd)
 
 
 # ----------------------------------------------------------------------------------
@@ -1048,6 +1237,18 @@ def _cpu_of(pid):
         return 0.0
 
 
+def _vm_hwm(pid):
+    """Peak resident KiB of a live process since its last clear_refs "5"."""
+    try:
+        with open("/proc/%d/status" % pid, "rb") as f:
+            for line in f:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
 def _parent_of(pid):
     try:
         with open("/proc/%d/stat" % pid) as f:
@@ -1096,6 +1297,10 @@ class Runner:
                            and bool(ctx["ns"]))
         self.zygote = zygote        # {"pid", "sock"} while Z lives
         self.zygote_failures = 0
+        # job["reuse"]: the tests run one after another in one clone of Z (R, see _runner)
+        # while they end clean; {"pid", "sock", "cpu0"} while R lives
+        self.reuse = bool(job.get("reuse")) and self.use_zygote
+        self.runner = None
         if zygote is not None and not self.use_zygote:
             self.stop_zygote()
         self.scrubbed = set()
@@ -1177,6 +1382,7 @@ class Runner:
             emit(self.run_test(test))
         self.stop_loader()
         emit({"ev": "done"})
+        self.stop_runner()
         self.stop_zygote()      # (after done: the host need not wait for it)
 
     # --- one test -------------------------------------------------------------------
@@ -1297,11 +1503,64 @@ class Runner:
             pass
         z["sock"].close()
 
+    def stop_runner(self):
+        r, self.runner = self.runner, None
+        if not r:
+            return
+        try:
+            os.kill(r["pid"], signal.SIGKILL)
+        except OSError:
+            pass
+        try:
+            os.waitpid(r["pid"], 0)
+        except OSError:
+            pass
+        r["sock"].close()
+
+    def run_reused(self, test, stdin_fd):
+        """The next test in the live R: its descriptors over R's socket, no process made."""
+        import socket
+        r = self.runner
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        null = None
+        if stdin_fd is None:
+            stdin_fd = null = os.open(os.devnull, os.O_RDONLY)
+        r["cpu0"] = _cpu_of(r["pid"])
+        t0 = time.monotonic()
+        try:
+            argv = test.get("argv")
+            socket.send_fds(r["sock"], [b"A" + json.dumps(argv).encode() if argv else b"-"],
+                            [stdin_fd, out_w, err_w])
+            ok = True
+        except OSError:
+            ok = False
+        finally:
+            os.close(out_w)
+            os.close(err_w)
+            if null is not None:
+                os.close(null)
+        if not ok:
+            os.close(out_r)
+            os.close(err_r)
+            return None
+        return self.watch(r["pid"], t0, out_r, err_r, None, own_pipes=True)
+
     def run_zygote(self, test, stdin_fd):
         import socket
+        if self.runner is not None:
+            res = self.run_reused(test, stdin_fd)
+            if res is not None:
+                return res
+            self.stop_runner()          # R is gone: this test in a fresh one
+            if stdin_fd is not None:
+                os.lseek(stdin_fd, 0, os.SEEK_SET)
         if self.zygote is None and not self.arm_zygote():
             return self.run_forked(test, stdin_fd)
         z = self.zygote
+        r_sock = j_sock = None
+        if self.reuse:
+            j_sock, r_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         given = stdin_fd
@@ -1315,7 +1574,7 @@ class Runner:
             z["sock"].settimeout(min(1.0, max(0.5, self.lim["wall_s"])))
             argv = test.get("argv")
             socket.send_fds(z["sock"], [b"A" + json.dumps(argv).encode() if argv else b"-"],
-                            [stdin_fd, out_w, err_w])
+                            [stdin_fd, out_w, err_w] + ([r_sock.fileno()] if r_sock else []))
             ack = z["sock"].recv(8)
             if len(ack) == 8:
                 pid = struct.unpack("!q", ack)[0]
@@ -1326,7 +1585,14 @@ class Runner:
             os.close(err_w)
             if null is not None:
                 os.close(null)
+            if r_sock is not None:
+                r_sock.close()
+        if pid > 0 and j_sock is not None:
+            self.runner = {"pid": pid, "sock": j_sock, "cpu0": 0.0}
+        elif j_sock is not None:
+            j_sock.close()
         if pid <= 0 or _parent_of(pid) != os.getpid():
+            self.stop_runner()
             # Z died or hung (a previous test's process may have signalled it): this test
             # runs as a plain fork of J, the next in a new zygote -- after a few failures
             # (a zygote that cannot start here) all of them run as plain forks.
@@ -1518,6 +1784,11 @@ class Runner:
         if pidfd is not None:
             poller.register(pidfd, select.POLLIN)
         poller.register(IN_FD, 0)           # POLLHUP only: the host went away
+        rsock = self.runner["sock"] if self.runner and self.runner["pid"] == pid else None
+        if rsock is not None:
+            rsock.setblocking(False)
+            poller.register(rsock.fileno(), select.POLLIN)
+        done = None                         # R's exit code when it reported a clean end
         open_fds = set(fds)
         state = {"out": 0, "ole": False}
         err_buf, res_buf = bytearray(), bytearray()
@@ -1577,6 +1848,22 @@ class Runner:
             for fd, ev in poller.poll(max(1, int(timeout * 1000))):
                 if fd == pidfd:
                     exited = True
+                elif rsock is not None and fd == rsock.fileno():
+                    try:
+                        m = rsock.recv(64)
+                    except BlockingIOError:
+                        continue
+                    except OSError:
+                        m = b""
+                    poller.unregister(fd)
+                    if len(m) == 9 and m[:1] == b"D":
+                        done = struct.unpack("!q", m[1:])[0]
+                        exited = True
+                    elif m:      # not R's message: R is not trusted with another test
+                        try:
+                            os.kill(pid, signal.SIGKILL)
+                        except OSError:
+                            pass
                 elif fd == IN_FD:
                     if ev & (select.POLLHUP | select.POLLERR):
                         os._exit(3)            # host gone: everything of ours dies with us
@@ -1599,15 +1886,28 @@ class Runner:
         return self.finish_test(pid, t0, timed_out, (status, ru) if status is not None else None,
                                 out_r, err_r, res_r, err_buf, res_buf, state=state,
                                 own_pipes=own_pipes, pump=pump, open_fds=open_fds,
-                                loader_cpu_before=loader_cpu_before, wq=wq)
+                                loader_cpu_before=loader_cpu_before, wq=wq, done=done)
 
     def finish_test(self, pid, t0, timed_out, waited, out_r, err_r, res_r, err_buf, res_buf,
                     state=None, own_pipes=False, pump=None, open_fds=None,
-                    loader_cpu_before=None, wq=None):
+                    loader_cpu_before=None, wq=None, done=None):
         wall = time.monotonic() - t0
         keep = self.loader["pid"] if (self.functional and self.loader and self.ctx["ns"]) else None
         if self.zygote is not None:
             keep = self.zygote["pid"]
+        runner = self.runner if (self.runner and self.runner["pid"] == pid) else None
+        r_cpu = r_mem = 0
+        if runner is not None and done is not None and not state["ole"]:
+            # R ended the test clean and waits for the next one: J's own figures of it
+            # (CPU from schedstat, peak from VmHWM, which R reset before the test)
+            r_cpu = max(0.0, _cpu_of(pid) - runner["cpu0"])
+            r_mem = _vm_hwm(pid)
+            keep = (keep, pid)
+            pid, waited = None, None
+        elif runner is not None:
+            done = None        # R dies with the test; its rusage counts from cpu0 on
+            self.runner = None
+            runner["sock"].close()
         if pid is not None:
             try:
                 os.killpg(pid, signal.SIGKILL)
@@ -1619,6 +1919,10 @@ class Runner:
                 pass
         reaped = self.kill_others(keep)
         reaped.update(self.reap_all(exclude=keep, deadline=time.monotonic() + 2.0))
+        if done is not None and (reaped or self.found_others):
+            # the test left processes behind: R is not trusted with another test
+            self.stop_runner()
+            runner = None
         if waited is not None and pid is not None:
             reaped[pid] = waited
         if self.zygote is not None and self.zygote["pid"] in reaped:
@@ -1627,11 +1931,16 @@ class Runner:
             self.stop_zygote()
         lpid = self.loader["pid"] if (self.functional and self.loader) else None
         loader_died = False
-        cpu = 0.0
+        cpu = r_cpu
+        rpid = runner["pid"] if runner is not None else None
         for p, (st_, r) in reaped.items():
             if r is not None and p != lpid:
-                cpu += r.ru_utime + r.ru_stime
-        mem = max([r.ru_maxrss for p, (st_, r) in reaped.items() if r is not None and p != lpid] or [0])
+                if p == rpid:     # R's rusage covers all its tests
+                    cpu += max(0.0, r.ru_utime + r.ru_stime - runner["cpu0"])
+                else:
+                    cpu += r.ru_utime + r.ru_stime
+        mem = max([r.ru_maxrss for p, (st_, r) in reaped.items() if r is not None and p != lpid]
+                  + [r_mem])
         if loader_cpu_before is not None and lpid is not None:
             if lpid in reaped:        # the test killed the loader: it is reloaded next time
                 r = reaped[lpid][1]
@@ -1640,6 +1949,8 @@ class Runner:
             else:
                 cpu += max(0.0, _cpu_of(lpid) - loader_cpu_before)
         status = reaped.get(pid, (None, None))[0] if pid is not None else None
+        if done is not None:
+            status = (done & 0xFF) << 8          # as wait() reports exit(done)
         # What the test's processes wrote before they died is in the pipes: take it.
         if pump is not None:
             for fd in list(open_fds or ()):
@@ -1681,7 +1992,9 @@ class Runner:
         reaping between passes is what lets the loop end."""
         c = self.ctx
         reaped = {}
-        if c["ns"] and keep is None:
+        self.found_others = False
+        keep = set(keep) - {None} if isinstance(keep, tuple) else ({keep} - {None})
+        if c["ns"] and not keep:
             try:
                 os.kill(-1, signal.SIGKILL)
             except OSError:
@@ -1700,8 +2013,8 @@ class Runner:
                     reaped[wpid] = (st, ru)
                 found = False
                 for name in os.listdir("/proc"):
-                    if name.isdigit() and int(name) not in (me, keep):
-                        found = True
+                    if name.isdigit() and int(name) != me and int(name) not in keep:
+                        found = self.found_others = True
                         try:
                             os.kill(int(name), signal.SIGKILL)
                         except OSError:
@@ -1741,8 +2054,9 @@ class Runner:
     def has_children(self, exclude):
         """Any process besides J and ``exclude`` still in the namespace?"""
         me = os.getpid()
+        ex = set(exclude) if isinstance(exclude, tuple) else {exclude}
         for name in os.listdir("/proc"):
-            if name.isdigit() and int(name) not in (me, exclude):
+            if name.isdigit() and int(name) != me and int(name) not in ex:
                 return True
         return False
 
