@@ -989,32 +989,36 @@ def _runner(job, codes, msg, sock_fd, null_fd):
     mods0 = [(m.__dict__, _dict(m.__dict__)) for name, m in _list(sys.modules.items())
              if m is not None and name not in ("sys", "builtins", "__main__")
              and _isinstance(getattr(m, "__dict__", None), _dict)]
+    names = ("<stdin>", "<stdout>", "<stderr>")
     std_keys = ("stdin", "stdout", "stderr", "__stdin__", "__stdout__", "__stderr__")
     gc.freeze()       # what R inherited is never scanned again: a collection per test is cheap
-    fd_ok = {"0", "1", "2", "3", "4"}
+    pipe_r, pipe_w = os.pipe()         # fds 5, 6
+    fd_ok = {"0", "1", "2", "3", "4", str(pipe_r), str(pipe_w)}
     while True:
         argv = json.loads(msg[1:]) if msg[:1] == b"A" else None
         sys.argv = _list(argv or [src])
-        try:     # peak memory (VmHWM, which J reads) from here
-            fd = _open("/proc/self/clear_refs", os.O_WRONLY)
-            try:
-                os.write(fd, b"5")
-            finally:
-                _close(fd)
-        except OSError:
-            pass
         r = _getrusage(_RUSAGE_SELF)
         used = r.ru_utime + r.ru_stime
         try:
             _setrlimit(_RLIMIT_CPU, (int(used) + 1 + cpu_s, cpu_hard))
         except (ValueError, OSError):
             pass
+        # The interpreter's own sys.stdin was made on the sandbox's pipe and says it cannot
+        # seek (cached at creation); the test's stdin is a memfd.  Made while fd 0 is a
+        # pipe, the new one says the same.
+        saved = os.dup(0)
+        _dup2(pipe_r, 0)
         streams = []
         for k, (enc, errs, lb, wt) in enumerate(stream_args):
             raw = _FileIO(k, "rb" if k == 0 else "wb", closefd=False)
+            raw.name = names[k]
             buf = _BufferedReader(raw) if k == 0 else _BufferedWriter(raw)
-            streams.append(_TextIOWrapper(buf, encoding=enc, errors=errs, newline="\n",
-                                          line_buffering=lb, write_through=wt))
+            s = _TextIOWrapper(buf, encoding=enc, errors=errs, newline="\n",
+                               line_buffering=lb, write_through=wt)
+            s.mode = "r" if k == 0 else "w"      # (templates test file.mode)
+            streams.append(s)
+        _dup2(saved, 0)
+        _close(saved)
         sys.stdin, sys.stdout, sys.stderr = streams
         sys.__stdin__, sys.__stdout__, sys.__stderr__ = streams
         sys0 = _dict(sys.__dict__)
@@ -1068,9 +1072,12 @@ def _runner(job, codes, msg, sock_fd, null_fd):
             for k in range(3):
                 _dup2(null_fd, k)
             sys0.update(zip(std_keys, (None,) * 6))
+            sys0["argv"] = sys.argv                 # (set afresh for every test)
+            if _isinstance(sys.path, _list):
+                sys.path[:] = path0
             clean = clean and (
                 sys.__dict__ == sys0 and builtins.__dict__ == builtins0
-                and sys.path == path0 and os.environ._data == env0
+                and os.environ._data == env0
                 and _getcwd() == box and sys.gettrace() is None and sys.getprofile() is None
                 and [_getsignal(s) for s in sigs] == sig0
                 and all(_getitimer(t) == (0.0, 0.0) for t in timers)
@@ -1237,16 +1244,20 @@ def _cpu_of(pid):
         return 0.0
 
 
-def _vm_hwm(pid):
-    """Peak resident KiB of a live process since its last clear_refs "5"."""
+def _vm_status(pid):
+    """(peak, current) resident KiB of a live process (VmHWM, VmRSS)."""
+    hwm = rss = 0
     try:
         with open("/proc/%d/status" % pid, "rb") as f:
             for line in f:
                 if line.startswith(b"VmHWM:"):
-                    return int(line.split()[1])
+                    hwm = int(line.split()[1])
+                elif line.startswith(b"VmRSS:"):
+                    rss = int(line.split()[1])
+                    break
     except (OSError, ValueError, IndexError):
         pass
-    return 0
+    return hwm, rss
 
 
 def _parent_of(pid):
@@ -1527,6 +1538,7 @@ class Runner:
         if stdin_fd is None:
             stdin_fd = null = os.open(os.devnull, os.O_RDONLY)
         r["cpu0"] = _cpu_of(r["pid"])
+        r["hwm0"], r["rss0"] = _vm_status(r["pid"])
         t0 = time.monotonic()
         try:
             argv = test.get("argv")
@@ -1588,7 +1600,7 @@ class Runner:
             if r_sock is not None:
                 r_sock.close()
         if pid > 0 and j_sock is not None:
-            self.runner = {"pid": pid, "sock": j_sock, "cpu0": 0.0}
+            self.runner = {"pid": pid, "sock": j_sock, "cpu0": 0.0, "hwm0": 0, "rss0": 0}
         elif j_sock is not None:
             j_sock.close()
         if pid <= 0 or _parent_of(pid) != os.getpid():
@@ -1897,11 +1909,20 @@ class Runner:
             keep = self.zygote["pid"]
         runner = self.runner if (self.runner and self.runner["pid"] == pid) else None
         r_cpu = r_mem = 0
+        done_retire = False
         if runner is not None and done is not None and not state["ole"]:
-            # R ended the test clean and waits for the next one: J's own figures of it
-            # (CPU from schedstat, peak from VmHWM, which R reset before the test)
+            # R ended the test clean and waits for the next one: J's own figures of it.
+            # CPU: schedstat now less before.  Peak memory: VmHWM cannot be reset here
+            # (/proc is read-only, so no clear_refs): a peak that rose in this test is this
+            # test's; otherwise the larger resident size before/after (a peak of an
+            # earlier test is never reported; the host's cgroup peak adds this test's
+            # growth).  A runner whose peak passed a quarter of the limit is retired, so
+            # an earlier test's peak can never be mistaken for MLE later (see below).
             r_cpu = max(0.0, _cpu_of(pid) - runner["cpu0"])
-            r_mem = _vm_hwm(pid)
+            hwm, rss = _vm_status(pid)
+            r_mem = hwm if hwm > runner["hwm0"] else max(rss, runner["rss0"])
+            if hwm * 1024 > (self.lim["as_bytes"] or 1 << 62) // 4:
+                done_retire = True
             keep = (keep, pid)
             pid, waited = None, None
         elif runner is not None:
@@ -1919,7 +1940,7 @@ class Runner:
                 pass
         reaped = self.kill_others(keep)
         reaped.update(self.reap_all(exclude=keep, deadline=time.monotonic() + 2.0))
-        if done is not None and (reaped or self.found_others):
+        if done is not None and (reaped or self.found_others or done_retire):
             # the test left processes behind: R is not trusted with another test
             self.stop_runner()
             runner = None
@@ -1939,7 +1960,8 @@ class Runner:
                     cpu += max(0.0, r.ru_utime + r.ru_stime - runner["cpu0"])
                 else:
                     cpu += r.ru_utime + r.ru_stime
-        mem = max([r.ru_maxrss for p, (st_, r) in reaped.items() if r is not None and p != lpid]
+        mem = max([(r.ru_maxrss if p != rpid or r.ru_maxrss > runner["hwm0"] else runner["rss0"])
+                   for p, (st_, r) in reaped.items() if r is not None and p != lpid]
                   + [r_mem])
         if loader_cpu_before is not None and lpid is not None:
             if lpid in reaped:        # the test killed the loader: it is reloaded next time
