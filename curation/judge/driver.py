@@ -901,7 +901,7 @@ def _zygote(ctx, sock_fd):
             except Exception:
                 pass
             if len(fds) == 4:    # (R sets its CPU limit per test)
-                null = os.open(os.devnull, os.O_RDWR)    # fd 4
+                null = os.open(os.devnull, os.O_RDONLY)    # fd 4
                 _runner(job, codes, msg, 3, null)
             try:
                 resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
@@ -992,8 +992,9 @@ def _runner(job, codes, msg, sock_fd, null_fd):
     names = ("<stdin>", "<stdout>", "<stderr>")
     std_keys = ("stdin", "stdout", "stderr", "__stdin__", "__stdout__", "__stderr__")
     gc.freeze()       # what R inherited is never scanned again: a collection per test is cheap
-    pipe_r, pipe_w = os.pipe()         # fds 5, 6
-    fd_ok = {"0", "1", "2", "3", "4", str(pipe_r), str(pipe_w)}
+    pipe_r, pipe_w = os.pipe()         # fd 5: only ever a stand-in for fd 0 (see below)
+    _close(pipe_w)
+    fd_ok = {"0", "1", "2", "3", "4", str(pipe_r)}
     while True:
         argv = json.loads(msg[1:]) if msg[:1] == b"A" else None
         sys.argv = _list(argv or [src])
@@ -1867,15 +1868,16 @@ class Runner:
                         continue
                     except OSError:
                         m = b""
-                    poller.unregister(fd)
                     if len(m) == 9 and m[:1] == b"D":
+                        poller.unregister(fd)
                         done = struct.unpack("!q", m[1:])[0]
                         exited = True
-                    elif m:      # not R's message: R is not trusted with another test
-                        try:
-                            os.kill(pid, signal.SIGKILL)
-                        except OSError:
-                            pass
+                    elif m:
+                        # Not R's message (the program wrote to R's socket): the test
+                        # runs on; R is not trusted with another one.
+                        self.runner["untrusted"] = True
+                    else:
+                        poller.unregister(fd)      # R is gone: its pidfd says so
                 elif fd == IN_FD:
                     if ev & (select.POLLHUP | select.POLLERR):
                         os._exit(3)            # host gone: everything of ours dies with us
@@ -1940,7 +1942,8 @@ class Runner:
                 pass
         reaped = self.kill_others(keep)
         reaped.update(self.reap_all(exclude=keep, deadline=time.monotonic() + 2.0))
-        if done is not None and (reaped or self.found_others or done_retire):
+        if done is not None and (reaped or self.found_others or done_retire
+                                 or runner.get("untrusted")):
             # the test left processes behind: R is not trusted with another test
             self.stop_runner()
             runner = None
