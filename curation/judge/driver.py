@@ -10,6 +10,9 @@ Process tree of one warm sandbox (bubblewrap, its own user/pid/net/ipc/uts names
           |      mounted read-only with hidepid=2 (J is invisible to the solution); the only
           |      process of the solution that holds the host channel; never runs its code.
           +- C   per test: caps dropped, no_new_privs, seccomp, rlimits -> exec / run code
+          +- Z   stdin-mode Python: a zygote locked down like C, one clone of it per test
+          |      (CLONE_PARENT) -- or, with job["reuse"], one clone (R) that runs the tests
+          |      one after another while each ends clean (``_runner``)
           +- L   functional mode: loads the solution's module once (locked down like C);
           +- T   per test a clone of L with CLONE_PARENT (so J waits for it and measures it)
 
@@ -1094,7 +1097,10 @@ def _runner(job, codes, msg, sock_fd, null_fd):
                 gc.set_threshold(*thresholds0)
                 with open("/proc/self/statm", "rb") as f:
                     size, rss = (int(x) * page for x in f.read().split()[:2])
-                clean = rss < as_bytes // 4 and size < as_bytes // 2
+                r = _getrusage(_RUSAGE_SELF)
+                # (and room under the hard CPU limit, inherited from Z, for another test)
+                clean = (rss < as_bytes // 4 and size < as_bytes // 2
+                         and r.ru_utime + r.ru_stime + cpu_s + 3 < cpu_hard)
         except BaseException:
             clean = False
         if not clean:

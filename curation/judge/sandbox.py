@@ -114,7 +114,9 @@ class SandboxConfig:
     reuse_process: stdin-mode Python runs the tests of a solution one after another in
         one process (a fresh ``__main__`` namespace and fresh standard streams per test)
         while each ends clean, instead of a new process per test (driver.py, ``_runner``).
-        Default from MICROCODER_JUDGE_REUSE_PROCESS ("1" on, anything else off).
+        On by default; MICROCODER_JUDGE_REUSE_PROCESS=0 in the worker's environment (read
+        when a SandboxConfig is made, e.g. at import for judge_solution's default) turns it
+        off: one process per test, as before.
     """
     allow_unsandboxed: bool = False
     bwrap_path: str | None = None
@@ -132,7 +134,7 @@ class SandboxConfig:
     cgroups: bool = True
     seccomp: bool = True
     reuse_process: bool = field(default_factory=lambda: os.environ.get(
-        "MICROCODER_JUDGE_REUSE_PROCESS", "0") == "1")
+        "MICROCODER_JUDGE_REUSE_PROCESS", "1") != "0")
 
     def resolved_bwrap(self) -> str | None:
         return self.bwrap_path or shutil.which("bwrap")
