@@ -201,3 +201,12 @@ def test_a_forged_end_of_test_message_buys_nothing():
     assert v[0] == Verdict.AC and v[1] != Verdict.AC, v    # test 1 ended before its answer
     assert all(x == Verdict.AC for x in v[3:]), v           # (test 2 may pay for it)
     assert_no_survivors()
+
+
+def test_the_switch_is_on_by_default_and_the_environment_turns_it_off(monkeypatch):
+    from curation.judge import SandboxConfig
+    monkeypatch.delenv("MICROCODER_JUDGE_REUSE_PROCESS", raising=False)
+    assert SandboxConfig().reuse_process is True
+    monkeypatch.setenv("MICROCODER_JUDGE_REUSE_PROCESS", "0")
+    assert SandboxConfig().reuse_process is False
+    assert SandboxConfig(reuse_process=True).reuse_process is True
