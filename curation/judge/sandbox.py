@@ -114,9 +114,12 @@ class SandboxConfig:
     reuse_process: stdin-mode Python runs the tests of a solution one after another in
         one process (a fresh ``__main__`` namespace and fresh standard streams per test)
         while each ends clean, instead of a new process per test (driver.py, ``_runner``).
-        On by default; MICROCODER_JUDGE_REUSE_PROCESS=0 in the worker's environment (read
+        Off by default: MICROCODER_JUDGE_REUSE_PROCESS=1 in the worker's environment (read
         when a SandboxConfig is made, e.g. at import for judge_solution's default) turns it
-        off: one process per test, as before.
+        on.  Verdicts are the same on the shared data, but a solution can carry work from
+        one of its tests to the next (e.g. a table stashed in a class attribute of a stdlib
+        module): a policy trained on this reward could spread a too-slow precomputation
+        over several tests.  Keep it off where the judge is a reward against such a policy.
     """
     allow_unsandboxed: bool = False
     bwrap_path: str | None = None
@@ -134,7 +137,7 @@ class SandboxConfig:
     cgroups: bool = True
     seccomp: bool = True
     reuse_process: bool = field(default_factory=lambda: os.environ.get(
-        "MICROCODER_JUDGE_REUSE_PROCESS", "1") != "0")
+        "MICROCODER_JUDGE_REUSE_PROCESS", "0") == "1")
 
     def resolved_bwrap(self) -> str | None:
         return self.bwrap_path or shutil.which("bwrap")

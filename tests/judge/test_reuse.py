@@ -203,10 +203,33 @@ def test_a_forged_end_of_test_message_buys_nothing():
     assert_no_survivors()
 
 
-def test_the_switch_is_on_by_default_and_the_environment_turns_it_off(monkeypatch):
+def test_the_switch_is_off_by_default_and_the_environment_turns_it_on(monkeypatch):
     from curation.judge import SandboxConfig
     monkeypatch.delenv("MICROCODER_JUDGE_REUSE_PROCESS", raising=False)
+    assert SandboxConfig().reuse_process is False
+    monkeypatch.setenv("MICROCODER_JUDGE_REUSE_PROCESS", "1")
     assert SandboxConfig().reuse_process is True
     monkeypatch.setenv("MICROCODER_JUDGE_REUSE_PROCESS", "0")
     assert SandboxConfig().reuse_process is False
     assert SandboxConfig(reuse_process=True).reuse_process is True
+
+
+def test_work_carried_across_tests_is_why_the_switch_is_off_by_default():
+    """What the mode cannot prevent, measured: test 0 pays for a "precomputation" kept in a
+    class attribute of a stdlib module; with the switch on the later tests find it and cost
+    nothing, one process per test pays it every time."""
+    code = """
+        import collections, time
+        if getattr(collections.Counter, "_stash", None) is None:
+            t = time.process_time()
+            while time.process_time() - t < 0.3:
+                pass
+            collections.Counter._stash = 1
+        print(1)
+    """
+    tests = [("", "1")] * 4
+    on = judge(code, tests, limits=Limits(time_s=2, wall_s=5, memory_mb=256))
+    off = judge(code, tests, config=OFF, limits=Limits(time_s=2, wall_s=5, memory_mb=256))
+    assert [t.verdict for t in on.tests] == [t.verdict for t in off.tests] == [Verdict.AC] * 4
+    assert all(t.time_cpu >= 0.25 for t in off.tests)
+    assert on.tests[0].time_cpu >= 0.25 and all(t.time_cpu < 0.1 for t in on.tests[1:])
