@@ -936,8 +936,8 @@ def _runner(job, codes, msg, sock_fd, null_fd):
     standard streams on the test's pipes.  After a test R reports ``D`` + exit code to J on
     its own socket (fd 3) and waits for the next test -- but only when the test ended clean
     (exit code 0, one thread, no atexit callback, no descriptor left open, builtins, sys,
-    the modules loaded before the first test, signal handlers, itimers, environment and
-    cwd as they were, memory small); otherwise it ends exactly as a per-test clone does
+    the dicts of the stdlib modules solutions use, signal handlers, itimers, environment
+    and cwd as they were, memory small); otherwise it ends exactly as a per-test clone does
     (``_finish``) and J gives the next test a fresh R.
 
     Why this cannot forge a verdict: R is what a per-test clone is (J's child, same
@@ -945,8 +945,10 @@ def _runner(job, codes, msg, sock_fd, null_fd):
     (schedstat) and peak memory (VmHWM) itself and enforces the wall limit, and a new J in
     new namespaces still runs every solution.  What a solution can do here and not in a
     clone is keep state across its own tests (or send J a false ``D``, which only ends its
-    own test early): it never sees an expected output, so that buys no verdict it could not
-    get by printing.  Never returns."""
+    own test early): it never sees an expected output, so no answer it could not print.
+    What it can carry is *work* (a table kept in a stdlib class attribute: later tests
+    cost nothing), which is why SandboxConfig.reuse_process is off by default.  Never
+    returns."""
     import builtins
     import gc
     import io
