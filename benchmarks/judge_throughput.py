@@ -75,14 +75,14 @@ def _write_tmp(code: str) -> str:
 def shape_reward(n: int, python: str) -> dict:
     """Judge and naive alternate completion by completion, so that both see the same
     machine (a shared machine's load changes from minute to minute)."""
-    judge_solution(APLUSB, "python3", REWARD_TESTS)           # warm-up: the pool starts
+    judge_solution(APLUSB, "python3", REWARD_TESTS, config=SandboxConfig())           # warm-up: the pool starts
     path = _write_tmp(APLUSB)
     jt = nt = 0.0
     verdicts, nv = collections.Counter(), collections.Counter()
     try:
         for _ in range(n):
             t0 = time.perf_counter()
-            rep = judge_solution(APLUSB, "python3", REWARD_TESTS)
+            rep = judge_solution(APLUSB, "python3", REWARD_TESTS, config=SandboxConfig())
             t1 = time.perf_counter()
             v = naive_judge(path, REWARD_TESTS, {"mode": "tokens"}, 2.0, python)
             t2 = time.perf_counter()
@@ -103,7 +103,7 @@ def shape_tiny(n: int, python: str, chunk: int = 50) -> dict:
     """One solution, ``n`` tiny tests per judge call; judge calls and the naive run of the
     same tests alternate (same machine load for both)."""
     tests = [(f"{k} {k + 1}\n", f"{2 * k + 1}\n") for k in range(n)]
-    judge_solution(APLUSB, "python3", tests[:2])
+    judge_solution(APLUSB, "python3", tests[:2], config=SandboxConfig())
     path = _write_tmp(APLUSB)
     jt = nt = 0.0
     counts, nv = collections.Counter(), collections.Counter()
@@ -111,7 +111,7 @@ def shape_tiny(n: int, python: str, chunk: int = 50) -> dict:
     try:
         for _ in range(rounds):
             t0 = time.perf_counter()
-            rep = judge_solution(APLUSB, "python3", tests)
+            rep = judge_solution(APLUSB, "python3", tests, config=SandboxConfig())
             t1 = time.perf_counter()
             nv.update(naive_judge(path, tests[:chunk], {"mode": "tokens"}, 2.0, python))
             t2 = time.perf_counter()
@@ -217,7 +217,17 @@ def main(argv=None):
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--python", default="/usr/bin/python3", help="interpreter of the baseline")
     ap.add_argument("--show-failures", action="store_true")
+    mode = ap.add_mutually_exclusive_group()
+    mode.add_argument("--reuse-process", dest="reuse", action="store_true", default=None,
+                      help="stdin-mode Python: one process per solution (SandboxConfig.reuse_process)")
+    mode.add_argument("--no-reuse-process", dest="reuse", action="store_false",
+                      help="stdin-mode Python: one process per test")
     a = ap.parse_args(argv)
+    if a.reuse is not None:
+        # through the environment: SandboxConfig() reads it here and in the pool's workers
+        os.environ["MICROCODER_JUDGE_REUSE_PROCESS"] = "1" if a.reuse else "0"
+    print("judge mode: %s" % ("one process per solution (reuse_process)"
+                              if SandboxConfig().reuse_process else "one process per test"))
     # Both sides of each ratio share the machine; a loaded machine lowers both, unevenly.
     print("load average %.2f %.2f %.2f, %d CPUs" % (*os.getloadavg(), os.cpu_count() or 1))
     if a.shape in ("all", "reward"):

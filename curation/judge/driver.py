@@ -10,6 +10,9 @@ Process tree of one warm sandbox (bubblewrap, its own user/pid/net/ipc/uts names
           |      mounted read-only with hidepid=2 (J is invisible to the solution); the only
           |      process of the solution that holds the host channel; never runs its code.
           +- C   per test: caps dropped, no_new_privs, seccomp, rlimits -> exec / run code
+          +- Z   stdin-mode Python: a zygote locked down like C, one clone of it per test
+          |      (CLONE_PARENT) -- or, with job["reuse"], one clone (R) that runs the tests
+          |      one after another while each ends clean (``_runner``)
           +- L   functional mode: loads the solution's module once (locked down like C);
           +- T   per test a clone of L with CLONE_PARENT (so J waits for it and measures it)
 
@@ -876,10 +879,10 @@ def _zygote(ctx, sock_fd):
     pack = struct.Struct("!q").pack
     while True:
         try:
-            msg, fds, _flags, _addr = socket.recv_fds(sock, 1 << 16, 3)
+            msg, fds, _flags, _addr = socket.recv_fds(sock, 1 << 16, 4)
         except OSError:
             os._exit(0)
-        if not msg or len(fds) != 3:
+        if not msg or len(fds) not in (3, 4):     # (4: the test starts a runner, R)
             os._exit(0)
         pid = syscall(56, 0x8000 | 17, 0, 0, 0, 0)      # clone(CLONE_PARENT | SIGCHLD)
         if pid != 0:
@@ -894,15 +897,18 @@ def _zygote(ctx, sock_fd):
         try:
             os.setsid()
             for k, fd in enumerate(fds):
-                os.dup2(fd, k)
-            os.closerange(3, 65536)          # the socket and the received originals
-            try:
-                resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
-            except (ValueError, OSError):
-                pass
+                os.dup2(fd, k)               # (R: its socket to J becomes fd 3)
+            os.closerange(len(fds), 65536)   # Z's socket and the received originals
             try:
                 libc().prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)   # its own /proc/self
             except Exception:
+                pass
+            if len(fds) == 4:    # (R sets its CPU limit per test)
+                null = os.open(os.devnull, os.O_RDONLY)    # fd 4
+                _runner(job, codes, msg, 3, null)
+            try:
+                resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
+            except (ValueError, OSError):
                 pass
             test = {"argv": json.loads(msg[1:])} if msg[:1] == b"A" else {}
             _run_python_main(job, test, codes)
@@ -912,6 +918,212 @@ def _zygote(ctx, sock_fd):
             except BaseException:
                 pass
         os._exit(127)
+
+
+# Signals whose handlers a solution might change; a changed one ends the runner (below).
+_RUNNER_SIGNALS = ("SIGINT", "SIGTERM", "SIGALRM", "SIGPIPE", "SIGXCPU", "SIGXFSZ", "SIGHUP",
+                   "SIGUSR1", "SIGUSR2", "SIGCHLD", "SIGSEGV", "SIGVTALRM", "SIGPROF")
+
+
+_RUNNER_MODULES = ("math", "cmath", "random", "re", "string", "collections", "heapq", "bisect",
+                   "itertools", "functools", "operator", "fractions", "decimal", "array", "copy",
+                   "datetime", "statistics", "typing", "os", "io", "time", "threading")
+
+
+def _runner(job, codes, msg, sock_fd, null_fd):
+    """R (stdin-mode Python, ``job["reuse"]``): one clone of Z that runs the tests of its one
+    solution one after another, each as ``__main__`` in a fresh module namespace with fresh
+    standard streams on the test's pipes.  After a test R reports ``D`` + exit code to J on
+    its own socket (fd 3) and waits for the next test -- but only when the test ended clean
+    (exit code 0, one thread, no atexit callback, no descriptor left open, builtins, sys,
+    the dicts of the stdlib modules solutions use, signal handlers, itimers, environment
+    and cwd as they were, memory small); otherwise it ends exactly as a per-test clone does
+    (``_finish``) and J gives the next test a fresh R.
+
+    Why this cannot forge a verdict: R is what a per-test clone is (J's child, same
+    seccomp, capabilities, rlimits; no descriptor of the host channel), J measures R's CPU
+    (schedstat) and peak memory (VmHWM) itself and enforces the wall limit, and a new J in
+    new namespaces still runs every solution.  What a solution can do here and not in a
+    clone is keep state across its own tests (or send J a false ``D``, which only ends its
+    own test early): it never sees an expected output, so no answer it could not print.
+    What it can carry is *work* (a table kept in a stdlib class attribute: later tests
+    cost nothing), which is why SandboxConfig.reuse_process is off by default.  Never
+    returns."""
+    import builtins
+    import gc
+    import io
+    import atexit
+    import resource
+    import socket
+    import traceback
+    _listdir, _dup2, _getcwd, _open, _read, _close = (os.listdir, os.dup2, os.getcwd,
+                                                       os.open, os.read, os.close)
+    _getrusage, _setrlimit, _RUSAGE_SELF = resource.getrusage, resource.setrlimit, resource.RUSAGE_SELF
+    _RLIMIT_CPU = resource.RLIMIT_CPU
+    _getitimer = signal.getitimer
+    _getsignal = signal.getsignal
+    _exec, _dict, _list, _set, _len, _isinstance, _id = exec, dict, list, set, len, isinstance, id
+    _IOBase, _TextIOWrapper, _BufferedReader, _BufferedWriter, _FileIO = (
+        io.IOBase, io.TextIOWrapper, io.BufferedReader, io.BufferedWriter, io.FileIO)
+    _pack, _exit_code_, _finish_, _print_exc = struct.pack, _exit_code, _finish, traceback.print_exc
+    _ncallbacks = atexit._ncallbacks
+    _recv_fds = socket.recv_fds
+    sock = socket.socket(fileno=sock_fd)
+    lim = job["limits"]
+    cpu_s = lim["cpu_s"]
+    cpu_hard = resource.getrlimit(_RLIMIT_CPU)[1]
+    as_bytes = lim["as_bytes"] or (1 << 62)
+    page = os.sysconf("SC_PAGE_SIZE")
+    src = job["source"]
+    box = _getcwd()
+    sys.path.insert(0, os.path.dirname(src) or ".")
+    path0 = _list(sys.path)
+    # The standard streams as the interpreter builds them (pylifecycle.c create_stdio):
+    # same encodings, error handlers, newline and buffering, fresh objects per test.
+    stream_args = []
+    for k, s in enumerate((sys.__stdin__, sys.__stdout__, sys.__stderr__)):
+        stream_args.append((getattr(s, "encoding", None) or "utf-8",
+                            getattr(s, "errors", None) or "strict",
+                            bool(getattr(s, "line_buffering", False)),
+                            bool(getattr(s, "write_through", False))))
+    sigs = [getattr(signal, n) for n in _RUNNER_SIGNALS if hasattr(signal, n)]
+    timers = [getattr(signal, n) for n in ("ITIMER_REAL", "ITIMER_VIRTUAL", "ITIMER_PROF")]
+    sig0 = [_getsignal(s) for s in sigs]
+    recursion0 = sys.getrecursionlimit()
+    digits0 = sys.get_int_max_str_digits() if hasattr(sys, "get_int_max_str_digits") else None
+    thresholds0 = gc.get_threshold()
+    builtins0 = _dict(builtins.__dict__)
+    env0 = _dict(os.environ._data)
+    # The modules solutions use, already loaded: their dicts must come out of a test
+    # unchanged.  Not every loaded module: comparing a dict touches every value's refcount,
+    # and all ~170 of them cost ~2 ms of copy-on-write faults in R's first test (a patched
+    # internal module, like any state a solution keeps across its own tests, cannot forge
+    # a verdict; see above).
+    mods0 = [(m.__dict__, _dict(m.__dict__)) for m in (sys.modules.get(n) for n in _RUNNER_MODULES)
+             if m is not None and _isinstance(getattr(m, "__dict__", None), _dict)]
+    names = ("<stdin>", "<stdout>", "<stderr>")
+    std_keys = ("stdin", "stdout", "stderr", "__stdin__", "__stdout__", "__stderr__")
+    gc.freeze()       # what R inherited is never scanned again: a collection per test is cheap
+    pipe_r, pipe_w = os.pipe()         # fd 5: only ever a stand-in for fd 0 (see below)
+    _close(pipe_w)
+    fd_ok = {"0", "1", "2", "3", "4", str(pipe_r)}
+    while True:
+        argv = json.loads(msg[1:]) if msg[:1] == b"A" else None
+        sys.argv = _list(argv or [src])
+        r = _getrusage(_RUSAGE_SELF)
+        used = r.ru_utime + r.ru_stime
+        try:
+            _setrlimit(_RLIMIT_CPU, (int(used) + 1 + cpu_s, cpu_hard))
+        except (ValueError, OSError):
+            pass
+        # The interpreter's own sys.stdin was made on the sandbox's pipe and says it cannot
+        # seek (cached at creation); the test's stdin is a memfd.  Made while fd 0 is a
+        # pipe, the new one says the same.
+        saved = os.dup(0)
+        _dup2(pipe_r, 0)
+        streams = []
+        for k, (enc, errs, lb, wt) in enumerate(stream_args):
+            raw = _FileIO(k, "rb" if k == 0 else "wb", closefd=False)
+            raw.name = names[k]
+            buf = _BufferedReader(raw) if k == 0 else _BufferedWriter(raw)
+            s = _TextIOWrapper(buf, encoding=enc, errors=errs, newline="\n",
+                               line_buffering=lb, write_through=wt)
+            s.mode = "r" if k == 0 else "w"      # (templates test file.mode)
+            streams.append(s)
+        _dup2(saved, 0)
+        _close(saved)
+        sys.stdin, sys.stdout, sys.stderr = streams
+        sys.__stdin__, sys.__stdout__, sys.__stderr__ = streams
+        sys0 = _dict(sys.__dict__)
+        rc, g, clean = 0, None, True
+        try:
+            g = {"__name__": "__main__", "__file__": src, "__builtins__": builtins,
+                 "__spec__": None, "__doc__": None}
+            _exec(codes["solution"], g)
+        except SystemExit as e:
+            rc = _exit_code_(e)
+        except BaseException:
+            try:
+                _print_exc(limit=-20)
+            except BaseException:
+                pass
+            rc = 1
+        try:
+            clean = (rc == 0 and _len(_listdir("/proc/self/task")) == 1 and _ncallbacks() == 0)
+            if clean:
+                # _finish's order, less what a clean test cannot need: flush, close the
+                # stream wrappers of the namespace, flush again
+                std = {_id(x) for x in (sys.stdin, sys.stdout, sys.stderr, sys.__stdin__,
+                                        sys.__stdout__, sys.__stderr__)}
+                for s in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+                    if s is not None and not s.closed:
+                        s.flush()
+                for v in _list(g.values()):
+                    if _isinstance(v, _IOBase) and _id(v) not in std:
+                        v.close()
+                for s in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+                    if s is not None and not s.closed:
+                        s.flush()
+        except BaseException:
+            clean = False
+        if not clean:
+            _finish_(rc, g)               # never returns
+        try:
+            g.clear()
+            g = None
+            for k, key in enumerate(std_keys):
+                setattr(sys, key, streams[k % 3])
+            for s in streams:
+                try:
+                    s.flush()
+                except BaseException:
+                    clean = False
+            streams = None
+            sys.stdin = sys.stdout = sys.stderr = None
+            sys.__stdin__ = sys.__stdout__ = sys.__stderr__ = None
+            gc.collect()
+            for k in range(3):
+                _dup2(null_fd, k)
+            sys0.update(zip(std_keys, (None,) * 6))
+            sys0["argv"] = sys.argv                 # (set afresh for every test)
+            if _isinstance(sys.path, _list):
+                sys.path[:] = path0
+            clean = clean and (
+                sys.__dict__ == sys0 and builtins.__dict__ == builtins0
+                and os.environ._data == env0
+                and _getcwd() == box and sys.gettrace() is None and sys.getprofile() is None
+                and [_getsignal(s) for s in sigs] == sig0
+                and all(_getitimer(t) == (0.0, 0.0) for t in timers)
+                and all(d == d0 for d, d0 in mods0)
+                and _len(_set(_listdir("/proc/self/fd")) - fd_ok) <= 1)
+            if clean:
+                # cheap state a test may change and that is put back rather than checked
+                sys.setrecursionlimit(recursion0)
+                if digits0 is not None:
+                    sys.set_int_max_str_digits(digits0)
+                if not gc.isenabled():
+                    gc.enable()
+                gc.set_threshold(*thresholds0)
+                with open("/proc/self/statm", "rb") as f:
+                    size, rss = (int(x) * page for x in f.read().split()[:2])
+                r = _getrusage(_RUSAGE_SELF)
+                # (and room under the hard CPU limit, inherited from Z, for another test)
+                clean = (rss < as_bytes // 4 and size < as_bytes // 2
+                         and r.ru_utime + r.ru_stime + cpu_s + 3 < cpu_hard)
+        except BaseException:
+            clean = False
+        if not clean:
+            os._exit(rc)      # the output is flushed and the test's descriptors closed
+        try:
+            sock.send(_pack("!cq", b"D", rc))
+            msg, fds, _flags, _addr = _recv_fds(sock, 1 << 16, 3)
+        except OSError:
+            os._exit(0)
+        if not msg or _len(fds) != 3:
+            os._exit(0)
+        for k, fd in enumerate(fds):
+            _dup2(fd, k)
+            _close(fd)
 
 
 # ----------------------------------------------------------------------------------
@@ -1048,6 +1260,22 @@ def _cpu_of(pid):
         return 0.0
 
 
+def _vm_status(pid):
+    """(peak, current) resident KiB of a live process (VmHWM, VmRSS)."""
+    hwm = rss = 0
+    try:
+        with open("/proc/%d/status" % pid, "rb") as f:
+            for line in f:
+                if line.startswith(b"VmHWM:"):
+                    hwm = int(line.split()[1])
+                elif line.startswith(b"VmRSS:"):
+                    rss = int(line.split()[1])
+                    break
+    except (OSError, ValueError, IndexError):
+        pass
+    return hwm, rss
+
+
 def _parent_of(pid):
     try:
         with open("/proc/%d/stat" % pid) as f:
@@ -1096,6 +1324,10 @@ class Runner:
                            and bool(ctx["ns"]))
         self.zygote = zygote        # {"pid", "sock"} while Z lives
         self.zygote_failures = 0
+        # job["reuse"]: the tests run one after another in one clone of Z (R, see _runner)
+        # while they end clean; {"pid", "sock", "cpu0"} while R lives
+        self.reuse = bool(job.get("reuse")) and self.use_zygote
+        self.runner = None
         if zygote is not None and not self.use_zygote:
             self.stop_zygote()
         self.scrubbed = set()
@@ -1177,6 +1409,7 @@ class Runner:
             emit(self.run_test(test))
         self.stop_loader()
         emit({"ev": "done"})
+        self.stop_runner()
         self.stop_zygote()      # (after done: the host need not wait for it)
 
     # --- one test -------------------------------------------------------------------
@@ -1297,11 +1530,65 @@ class Runner:
             pass
         z["sock"].close()
 
+    def stop_runner(self):
+        r, self.runner = self.runner, None
+        if not r:
+            return
+        try:
+            os.kill(r["pid"], signal.SIGKILL)
+        except OSError:
+            pass
+        try:
+            os.waitpid(r["pid"], 0)
+        except OSError:
+            pass
+        r["sock"].close()
+
+    def run_reused(self, test, stdin_fd):
+        """The next test in the live R: its descriptors over R's socket, no process made."""
+        import socket
+        r = self.runner
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        null = None
+        if stdin_fd is None:
+            stdin_fd = null = os.open(os.devnull, os.O_RDONLY)
+        r["cpu0"] = _cpu_of(r["pid"])
+        r["hwm0"], r["rss0"] = _vm_status(r["pid"])
+        t0 = time.monotonic()
+        try:
+            argv = test.get("argv")
+            socket.send_fds(r["sock"], [b"A" + json.dumps(argv).encode() if argv else b"-"],
+                            [stdin_fd, out_w, err_w])
+            ok = True
+        except OSError:
+            ok = False
+        finally:
+            os.close(out_w)
+            os.close(err_w)
+            if null is not None:
+                os.close(null)
+        if not ok:
+            os.close(out_r)
+            os.close(err_r)
+            return None
+        return self.watch(r["pid"], t0, out_r, err_r, None, own_pipes=True)
+
     def run_zygote(self, test, stdin_fd):
         import socket
+        if self.runner is not None:
+            res = self.run_reused(test, stdin_fd)
+            if res is not None:
+                return res
+            self.stop_runner()          # R is gone: this test in a fresh one
+            if stdin_fd is not None:
+                os.lseek(stdin_fd, 0, os.SEEK_SET)
         if self.zygote is None and not self.arm_zygote():
             return self.run_forked(test, stdin_fd)
         z = self.zygote
+        r_sock = j_sock = None
+        if self.reuse:
+            j_sock, r_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         given = stdin_fd
@@ -1315,7 +1602,7 @@ class Runner:
             z["sock"].settimeout(min(1.0, max(0.5, self.lim["wall_s"])))
             argv = test.get("argv")
             socket.send_fds(z["sock"], [b"A" + json.dumps(argv).encode() if argv else b"-"],
-                            [stdin_fd, out_w, err_w])
+                            [stdin_fd, out_w, err_w] + ([r_sock.fileno()] if r_sock else []))
             ack = z["sock"].recv(8)
             if len(ack) == 8:
                 pid = struct.unpack("!q", ack)[0]
@@ -1326,7 +1613,14 @@ class Runner:
             os.close(err_w)
             if null is not None:
                 os.close(null)
+            if r_sock is not None:
+                r_sock.close()
+        if pid > 0 and j_sock is not None:
+            self.runner = {"pid": pid, "sock": j_sock, "cpu0": 0.0, "hwm0": 0, "rss0": 0}
+        elif j_sock is not None:
+            j_sock.close()
         if pid <= 0 or _parent_of(pid) != os.getpid():
+            self.stop_runner()
             # Z died or hung (a previous test's process may have signalled it): this test
             # runs as a plain fork of J, the next in a new zygote -- after a few failures
             # (a zygote that cannot start here) all of them run as plain forks.
@@ -1518,6 +1812,11 @@ class Runner:
         if pidfd is not None:
             poller.register(pidfd, select.POLLIN)
         poller.register(IN_FD, 0)           # POLLHUP only: the host went away
+        rsock = self.runner["sock"] if self.runner and self.runner["pid"] == pid else None
+        if rsock is not None:
+            rsock.setblocking(False)
+            poller.register(rsock.fileno(), select.POLLIN)
+        done = None                         # R's exit code when it reported a clean end
         open_fds = set(fds)
         state = {"out": 0, "ole": False}
         err_buf, res_buf = bytearray(), bytearray()
@@ -1577,6 +1876,23 @@ class Runner:
             for fd, ev in poller.poll(max(1, int(timeout * 1000))):
                 if fd == pidfd:
                     exited = True
+                elif rsock is not None and fd == rsock.fileno():
+                    try:
+                        m = rsock.recv(64)
+                    except BlockingIOError:
+                        continue
+                    except OSError:
+                        m = b""
+                    if len(m) == 9 and m[:1] == b"D":
+                        poller.unregister(fd)
+                        done = struct.unpack("!q", m[1:])[0]
+                        exited = True
+                    elif m:
+                        # Not R's message (the program wrote to R's socket): the test
+                        # runs on; R is not trusted with another one.
+                        self.runner["untrusted"] = True
+                    else:
+                        poller.unregister(fd)      # R is gone: its pidfd says so
                 elif fd == IN_FD:
                     if ev & (select.POLLHUP | select.POLLERR):
                         os._exit(3)            # host gone: everything of ours dies with us
@@ -1599,15 +1915,37 @@ class Runner:
         return self.finish_test(pid, t0, timed_out, (status, ru) if status is not None else None,
                                 out_r, err_r, res_r, err_buf, res_buf, state=state,
                                 own_pipes=own_pipes, pump=pump, open_fds=open_fds,
-                                loader_cpu_before=loader_cpu_before, wq=wq)
+                                loader_cpu_before=loader_cpu_before, wq=wq, done=done)
 
     def finish_test(self, pid, t0, timed_out, waited, out_r, err_r, res_r, err_buf, res_buf,
                     state=None, own_pipes=False, pump=None, open_fds=None,
-                    loader_cpu_before=None, wq=None):
+                    loader_cpu_before=None, wq=None, done=None):
         wall = time.monotonic() - t0
         keep = self.loader["pid"] if (self.functional and self.loader and self.ctx["ns"]) else None
         if self.zygote is not None:
             keep = self.zygote["pid"]
+        runner = self.runner if (self.runner and self.runner["pid"] == pid) else None
+        r_cpu = r_mem = 0
+        done_retire = False
+        if runner is not None and done is not None and not state["ole"]:
+            # R ended the test clean and waits for the next one: J's own figures of it.
+            # CPU: schedstat now less before.  Peak memory: VmHWM cannot be reset here
+            # (/proc is read-only, so no clear_refs): a peak that rose in this test is this
+            # test's; otherwise the larger resident size before/after (a peak of an
+            # earlier test is never reported; the host's cgroup peak adds this test's
+            # growth).  A runner whose peak passed a quarter of the limit is retired, so
+            # an earlier test's peak can never be mistaken for MLE later (see below).
+            r_cpu = max(0.0, _cpu_of(pid) - runner["cpu0"])
+            hwm, rss = _vm_status(pid)
+            r_mem = hwm if hwm > runner["hwm0"] else max(rss, runner["rss0"])
+            if hwm * 1024 > (self.lim["as_bytes"] or 1 << 62) // 4:
+                done_retire = True
+            keep = (keep, pid)
+            pid, waited = None, None
+        elif runner is not None:
+            done = None        # R dies with the test; its rusage counts from cpu0 on
+            self.runner = None
+            runner["sock"].close()
         if pid is not None:
             try:
                 os.killpg(pid, signal.SIGKILL)
@@ -1619,6 +1957,11 @@ class Runner:
                 pass
         reaped = self.kill_others(keep)
         reaped.update(self.reap_all(exclude=keep, deadline=time.monotonic() + 2.0))
+        if done is not None and (reaped or self.found_others or done_retire
+                                 or runner.get("untrusted")):
+            # the test left processes behind: R is not trusted with another test
+            self.stop_runner()
+            runner = None
         if waited is not None and pid is not None:
             reaped[pid] = waited
         if self.zygote is not None and self.zygote["pid"] in reaped:
@@ -1627,11 +1970,17 @@ class Runner:
             self.stop_zygote()
         lpid = self.loader["pid"] if (self.functional and self.loader) else None
         loader_died = False
-        cpu = 0.0
+        cpu = r_cpu
+        rpid = runner["pid"] if runner is not None else None
         for p, (st_, r) in reaped.items():
             if r is not None and p != lpid:
-                cpu += r.ru_utime + r.ru_stime
-        mem = max([r.ru_maxrss for p, (st_, r) in reaped.items() if r is not None and p != lpid] or [0])
+                if p == rpid:     # R's rusage covers all its tests
+                    cpu += max(0.0, r.ru_utime + r.ru_stime - runner["cpu0"])
+                else:
+                    cpu += r.ru_utime + r.ru_stime
+        mem = max([(r.ru_maxrss if p != rpid or r.ru_maxrss > runner["hwm0"] else runner["rss0"])
+                   for p, (st_, r) in reaped.items() if r is not None and p != lpid]
+                  + [r_mem])
         if loader_cpu_before is not None and lpid is not None:
             if lpid in reaped:        # the test killed the loader: it is reloaded next time
                 r = reaped[lpid][1]
@@ -1640,6 +1989,8 @@ class Runner:
             else:
                 cpu += max(0.0, _cpu_of(lpid) - loader_cpu_before)
         status = reaped.get(pid, (None, None))[0] if pid is not None else None
+        if done is not None:
+            status = (done & 0xFF) << 8          # as wait() reports exit(done)
         # What the test's processes wrote before they died is in the pipes: take it.
         if pump is not None:
             for fd in list(open_fds or ()):
@@ -1681,7 +2032,9 @@ class Runner:
         reaping between passes is what lets the loop end."""
         c = self.ctx
         reaped = {}
-        if c["ns"] and keep is None:
+        self.found_others = False
+        keep = set(keep) - {None} if isinstance(keep, tuple) else ({keep} - {None})
+        if c["ns"] and not keep:
             try:
                 os.kill(-1, signal.SIGKILL)
             except OSError:
@@ -1700,8 +2053,8 @@ class Runner:
                     reaped[wpid] = (st, ru)
                 found = False
                 for name in os.listdir("/proc"):
-                    if name.isdigit() and int(name) not in (me, keep):
-                        found = True
+                    if name.isdigit() and int(name) != me and int(name) not in keep:
+                        found = self.found_others = True
                         try:
                             os.kill(int(name), signal.SIGKILL)
                         except OSError:
@@ -1741,8 +2094,9 @@ class Runner:
     def has_children(self, exclude):
         """Any process besides J and ``exclude`` still in the namespace?"""
         me = os.getpid()
+        ex = set(exclude) if isinstance(exclude, tuple) else {exclude}
         for name in os.listdir("/proc"):
-            if name.isdigit() and int(name) not in (me, exclude):
+            if name.isdigit() and int(name) != me and int(name) not in ex:
                 return True
         return False
 

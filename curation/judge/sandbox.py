@@ -111,6 +111,15 @@ class SandboxConfig:
         the sandbox stopped (TLE for that test, a fresh sandbox for the rest).
     cgroups: limit and account per solution with cgroups where this machine allows it.
     seccomp: install the seccomp filter where python3-seccomp is available.
+    reuse_process: stdin-mode Python runs the tests of a solution one after another in
+        one process (a fresh ``__main__`` namespace and fresh standard streams per test)
+        while each ends clean, instead of a new process per test (driver.py, ``_runner``).
+        Off by default: MICROCODER_JUDGE_REUSE_PROCESS=1 in the worker's environment (read
+        when a SandboxConfig is made, e.g. at import for judge_solution's default) turns it
+        on.  Verdicts are the same on the shared data, but a solution can carry work from
+        one of its tests to the next (e.g. a table stashed in a class attribute of a stdlib
+        module): a policy trained on this reward could spread a too-slow precomputation
+        over several tests.  Keep it off where the judge is a reward against such a policy.
     """
     allow_unsandboxed: bool = False
     bwrap_path: str | None = None
@@ -127,6 +136,8 @@ class SandboxConfig:
     watchdog_grace_s: float = 2.0
     cgroups: bool = True
     seccomp: bool = True
+    reuse_process: bool = field(default_factory=lambda: os.environ.get(
+        "MICROCODER_JUDGE_REUSE_PROCESS", "0") == "1")
 
     def resolved_bwrap(self) -> str | None:
         return self.bwrap_path or shutil.which("bwrap")
@@ -1046,6 +1057,7 @@ def run_batch(*, kind: str, mode: str = "stdin", box_files: dict[str, bytes],
     outcome = BatchOutcome(results=[], isolation=isolation)
     job = {"kind": kind, "mode": mode, "source": source, "argv": argv, "entry": entry,
            "prelude": prelude, "fetch": fetch, "fetch_max": FETCH_MAX,
+           "reuse": bool(config.reuse_process),
            "env": _child_env("/tmp" if isolation == ISOLATION_BWRAP else "")}
     pending = list(range(len(tests)))
     failures = 0

@@ -101,9 +101,12 @@ attempt("bpf", libc.syscall(321, 0, ctypes.create_string_buffer(128), 128) >= 0)
 attempt("keyctl", libc.syscall(250, 0, 0, 0, 0, 0) >= 0)
 attempt("userns", libc.unshare(0x10000000) == 0)
 attempt("mount", libc.mount(b"tmpfs", b"/tmp", b"tmpfs", 0, None) == 0)
+# With reuse_process the program runs in the judge's runner, which holds its own socket to
+# J (fd 3): the frames just written there must change nothing.
+got = [g for g in got if g not in %r]
 print(" ".join(got) or "none", flush=True)
 time.sleep(float(sys.stdin.read() or 0))
-''' % FORGED
+''' % (FORGED, ("fd3",) if CONFIG.reuse_process else ())
 
 CPP_FORGER = r'''
 #include <bits/stdc++.h>
