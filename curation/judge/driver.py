@@ -1306,6 +1306,18 @@ def _wipe(path):
             pass
 
 
+def _kill_and_reap(pid):
+    """SIGKILL one helper process of J's (zygote, runner, loader) and wait for it; it may be gone."""
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass
+    try:
+        os.waitpid(pid, 0)
+    except OSError:
+        pass
+
+
 class Runner:
     """J's state for one job."""
 
@@ -1520,28 +1532,14 @@ class Runner:
         z, self.zygote = self.zygote, None
         if not z:
             return
-        try:
-            os.kill(z["pid"], signal.SIGKILL)
-        except OSError:
-            pass
-        try:
-            os.waitpid(z["pid"], 0)
-        except OSError:
-            pass
+        _kill_and_reap(z["pid"])
         z["sock"].close()
 
     def stop_runner(self):
         r, self.runner = self.runner, None
         if not r:
             return
-        try:
-            os.kill(r["pid"], signal.SIGKILL)
-        except OSError:
-            pass
-        try:
-            os.waitpid(r["pid"], 0)
-        except OSError:
-            pass
+        _kill_and_reap(r["pid"])
         r["sock"].close()
 
     def run_reused(self, test, stdin_fd):
@@ -1672,14 +1670,7 @@ class Runner:
         ld = self.loader
         if not ld:
             return
-        try:
-            os.kill(ld["pid"], signal.SIGKILL)
-        except OSError:
-            pass
-        try:
-            os.waitpid(ld["pid"], 0)
-        except OSError:
-            pass
+        _kill_and_reap(ld["pid"])
         self.drop_loader()
 
     def drop_loader(self):
