@@ -506,16 +506,13 @@ def judge_mode_now() -> dict:
     bubblewrap's probe and the seccomp check start a process each the first time. Also `last`:
     the judge mode of the latest run that judged anything (workers may see another machine
     than the web server), with its run's id."""
-    from django.conf import settings
-
     from curation.judge import mode as judge_modes
-    from curation.judge.sandbox import SandboxConfig
+    from curation.services.verification import sandbox_config  # the configuration the judges use
 
     now = cache.get(JUDGE_MODE_CACHE_KEY)
     if now is None:
-        config = SandboxConfig(allow_unsandboxed=settings.JUDGE_ALLOW_UNSANDBOXED, python_path=settings.JUDGE_PYTHON)
         try:
-            now = judge_modes.probe(config)
+            now = judge_modes.probe(sandbox_config())
         except Exception as exc:  # noqa: BLE001 — a page must render even when the probe breaks
             now = {"error": f"{type(exc).__name__}: {exc}"}
         cache.set(JUDGE_MODE_CACHE_KEY, now, JUDGE_MODE_CACHE_S)

@@ -27,13 +27,13 @@ from django.db.models import Count, Q, Sum
 
 from curation.exports.livecodebench import lcb_difficulty
 from curation.judge import mode as judge_modes
-from curation.judge.sandbox import SandboxConfig
 from curation.llm.client import LLMClient
 from curation.judge.spec import JudgeSpec
 from curation.models import Problem, RunStatus
 from curation.selectors import problem_judge_spec
 from curation.services.audit import audit_event_record
 from curation.services.runs import run_finish, run_judge_mode_add, run_progress, run_start
+from curation.services.verification import sandbox_config  # the one sandbox configuration
 from training_jobs.executors import JobState
 from training_jobs.services.serving import (
     ServingError,
@@ -302,7 +302,7 @@ def _execute(run: EvalRun, client) -> EvalRun:
         try:
             pipeline.run_pipeline(jobs, specs, client or eval_llm_client(run), emit=events.put, top_p=run.top_p,
                                   judge_workers=settings.VERIFY_PARALLELISM,
-                                  sandbox_config=SandboxConfig(allow_unsandboxed=settings.JUDGE_ALLOW_UNSANDBOXED),
+                                  sandbox_config=sandbox_config(),
                                   should_stop=stop.is_set)
         except BaseException as exc:  # noqa: BLE001 - reported on the run
             crash.append(exc)
