@@ -30,17 +30,7 @@ from curation.services.runs import ProblemFailures, run_judge_mode_add, run_prog
 def pass_rates_import(*, path: str, model: str | None = None, user=None) -> dict:
     """Import graded results (LiveCodeBench style: question id + pass/fail per sample, per model)."""
     results = passrate_core.parse_graded_results(path, model=model)
-    by_key = _problem_keys()
-    matched, unmatched = 0, []
-    rows = []
-    for r in results:
-        pids = by_key.get(str(r.question_id))
-        if not pids:
-            unmatched.append(str(r.question_id))
-            continue
-        for pid in set(pids):
-            rows.append(PassRateMeasurement(problem_id=pid, model=r.model or model or "unknown", samples=r.n, passes=r.passes, origin="imported"))
-        matched += 1
+    rows, matched, unmatched = _imported_measurements(results, _problem_keys(), model)
     with transaction.atomic():
         PassRateMeasurement.objects.bulk_create(rows)
         audit_event_record(actor=user, action="pass_rates_import", target=path, after={"matched": matched, "unmatched": len(unmatched)})
@@ -138,6 +128,22 @@ def _problem_keys() -> dict[str, list[int]]:
     return by_key
 
 
+def _imported_measurements(results, by_key: dict[str, list[int]], model: str | None,
+                           stage_run: StageRun | None = None) -> tuple[list[PassRateMeasurement], int, list[str]]:
+    """(unsaved measurements, results matched, question ids matched by no problem) for graded
+    results: one measurement per problem a result's question id names."""
+    rows, matched, unmatched = [], 0, []
+    for r in results:
+        pids = by_key.get(str(r.question_id))
+        if not pids:
+            unmatched.append(str(r.question_id))
+            continue
+        matched += 1
+        rows.extend(PassRateMeasurement(problem_id=pid, stage_run=stage_run, model=r.model or model or "unknown",
+                                        samples=r.n, passes=r.passes, origin="imported") for pid in set(pids))
+    return rows, matched, unmatched
+
+
 def pass_rates_upload_path(relative: str) -> Path:
     """The stored upload a run names (relative to UPLOAD_DIR, so no server path reaches a page or
     the API); refuses anything that would leave the folder."""
@@ -181,17 +187,10 @@ def pass_rates_import_execute(run: StageRun) -> None:
     counts = {"results": len(results), "matched": 0, "unmatched": 0, "measurements": 0, "unmatched_ids": []}
     run.counts = counts
     for start in range(0, len(results), IMPORT_BATCH):
-        rows = []
-        for r in results[start:start + IMPORT_BATCH]:
-            pids = by_key.get(str(r.question_id))
-            if not pids:
-                counts["unmatched"] += 1
-                if len(counts["unmatched_ids"]) < 50:
-                    counts["unmatched_ids"].append(str(r.question_id))
-                continue
-            counts["matched"] += 1
-            rows.extend(PassRateMeasurement(problem_id=pid, stage_run=run, model=r.model or model or "unknown",
-                                            samples=r.n, passes=r.passes, origin="imported") for pid in set(pids))
+        rows, matched, unmatched = _imported_measurements(results[start:start + IMPORT_BATCH], by_key, model, run)
+        counts["matched"] += matched
+        counts["unmatched"] += len(unmatched)
+        counts["unmatched_ids"].extend(unmatched[:50 - len(counts["unmatched_ids"])])
         with transaction.atomic():
             PassRateMeasurement.objects.bulk_create(rows)
         counts["measurements"] += len(rows)
