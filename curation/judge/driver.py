@@ -11,8 +11,9 @@ Process tree of one warm sandbox (bubblewrap, its own user/pid/net/ipc/uts names
           |      process of the solution that holds the host channel; never runs its code.
           +- C   per test: caps dropped, no_new_privs, seccomp, rlimits -> exec / run code
           +- Z   stdin-mode Python: a zygote locked down like C, one clone of it per test
-          |      (CLONE_PARENT) -- or, with job["reuse"], one clone (R) that runs the tests
-          |      one after another while each ends clean (``_runner``)
+          |      (CLONE_PARENT) -- or, with job["reuse"] (the default), Z itself becomes R
+          |      and runs the tests one after another while each ends clean (``_runner``);
+          |      a test that needs a fresh process gets a new Z
           +- L   functional mode: loads the solution's module once (locked down like C);
           +- T   per test a clone of L with CLONE_PARENT (so J waits for it and measures it)
 
@@ -882,8 +883,32 @@ def _zygote(ctx, sock_fd):
             msg, fds, _flags, _addr = socket.recv_fds(sock, 1 << 16, 4)
         except OSError:
             os._exit(0)
-        if not msg or len(fds) not in (3, 4):     # (4: the test starts a runner, R)
+        if not msg or len(fds) != 3:
             os._exit(0)
+        if job.get("become_runner") and len(fds) == 3:
+            # Z itself becomes R (job["reuse"]): no clone, so none of the copy-on-write
+            # faults a clone pays again for every page Z already touched.  Z is J's child
+            # like a clone; J forks a new Z if a fresh process is needed later.
+            try:
+                sock.send(pack(os.getpid()))
+            except OSError:
+                os._exit(0)
+            try:
+                for k, fd in enumerate(fds):
+                    os.dup2(fd, k)
+                os.closerange(4, 65536)          # the received originals
+                try:
+                    libc().prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)   # its own /proc/self
+                except Exception:
+                    pass
+                null = os.open(os.devnull, os.O_RDONLY)    # fd 4
+                _runner(job, codes, msg, 3, null)
+            except BaseException as e:  # noqa: BLE001
+                try:
+                    os.write(2, ("judge: cannot start: %r\n" % (e,)).encode())
+                except BaseException:
+                    pass
+            os._exit(127)
         pid = syscall(56, 0x8000 | 17, 0, 0, 0, 0)      # clone(CLONE_PARENT | SIGCHLD)
         if pid != 0:
             for fd in fds:
@@ -897,15 +922,12 @@ def _zygote(ctx, sock_fd):
         try:
             os.setsid()
             for k, fd in enumerate(fds):
-                os.dup2(fd, k)               # (R: its socket to J becomes fd 3)
-            os.closerange(len(fds), 65536)   # Z's socket and the received originals
+                os.dup2(fd, k)
+            os.closerange(3, 65536)          # Z's socket and the received originals
             try:
                 libc().prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)   # its own /proc/self
             except Exception:
                 pass
-            if len(fds) == 4:    # (R sets its CPU limit per test)
-                null = os.open(os.devnull, os.O_RDONLY)    # fd 4
-                _runner(job, codes, msg, 3, null)
             try:
                 resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
             except (ValueError, OSError):
@@ -931,14 +953,15 @@ _RUNNER_MODULES = ("math", "cmath", "random", "re", "string", "collections", "he
 
 
 def _runner(job, codes, msg, sock_fd, null_fd):
-    """R (stdin-mode Python, ``job["reuse"]``): one clone of Z that runs the tests of its one
-    solution one after another, each as ``__main__`` in a fresh module namespace with fresh
-    standard streams on the test's pipes.  After a test R reports ``D`` + exit code to J on
-    its own socket (fd 3) and waits for the next test -- but only when the test ended clean
-    (exit code 0, one thread, no atexit callback, no descriptor left open, builtins, sys,
-    the dicts of the stdlib modules solutions use, signal handlers, itimers, environment
-    and cwd as they were, memory small); otherwise it ends exactly as a per-test clone does
-    (``_finish``) and J gives the next test a fresh R.
+    """R (stdin-mode Python, ``job["reuse"]``): Z itself, once it has its first test; runs
+    the tests of its one solution one after another, each as ``__main__`` in a fresh module
+    namespace with fresh standard streams on the test's pipes, and the random state,
+    decimal context and umask of a fresh clone.  After a test R reports ``D`` + exit code
+    to J on its socket (fd 3) and waits for the next test -- but only when the test ended
+    clean (exit code 0, one thread, no atexit callback, no descriptor left open, builtins,
+    sys, the dicts of the stdlib modules solutions use, warnings filters, locale, signal
+    handlers, itimers, environment and cwd as they were, memory small); otherwise it ends
+    exactly as a per-test clone does (``_finish``) and J gives the next test a fresh Z.
 
     Why this cannot forge a verdict: R is what a per-test clone is (J's child, same
     seccomp, capabilities, rlimits; no descriptor of the host channel), J measures R's CPU
@@ -946,9 +969,10 @@ def _runner(job, codes, msg, sock_fd, null_fd):
     new namespaces still runs every solution.  What a solution can do here and not in a
     clone is keep state across its own tests (or send J a false ``D``, which only ends its
     own test early): it never sees an expected output, so no answer it could not print.
-    What it can carry is *work* (a table kept in a stdlib class attribute: later tests
-    cost nothing), which is why SandboxConfig.reuse_process is off by default.  Never
-    returns."""
+    What it can carry is *work* (a table kept in a stdlib class attribute): so J charges a
+    later test with the CPU R spent in the earlier ones, and a later test that does not end
+    clean within the limit so charged runs again in a fresh process, whose verdict counts
+    (Runner.run_zygote).  One CPU rlimit covers all of R's tests.  Never returns."""
     import builtins
     import gc
     import io
@@ -1007,15 +1031,34 @@ def _runner(job, codes, msg, sock_fd, null_fd):
     pipe_r, pipe_w = os.pipe()         # fd 5: only ever a stand-in for fd 0 (see below)
     _close(pipe_w)
     fd_ok = {"0", "1", "2", "3", "4", str(pipe_r)}
+    # State a fresh clone of Z would start with, put back before every test: the random
+    # generator's state (every clone starts from Z's), the decimal context, the umask.
+    import random as _random
+    import decimal as _decimal
+    import warnings as _warnings
+    import _locale
+    _random_state0 = _random.getstate()
+    _setstate = _random.setstate
+    _decimal_ctx0 = _decimal.getcontext().copy()
+    _setcontext = _decimal.setcontext
+    _umask = os.umask
+    _filters0 = _list(_warnings.filters)
+    _locale0 = _locale.setlocale(_locale.LC_ALL, None)
+    # One CPU limit for all of R's tests together: work carried from one test to another
+    # is counted where it was done, and J runs a later test again in a fresh process when
+    # its CPU with R's earlier tests passes the limit (Runner.run_zygote).  R is stopped
+    # once that can no longer be a passing test's.
+    r = _getrusage(_RUSAGE_SELF)
+    try:
+        _setrlimit(_RLIMIT_CPU, (int(r.ru_utime + r.ru_stime) + 1 + cpu_s, cpu_hard))
+    except (ValueError, OSError):
+        pass
     while True:
         argv = json.loads(msg[1:]) if msg[:1] == b"A" else None
         sys.argv = _list(argv or [src])
-        r = _getrusage(_RUSAGE_SELF)
-        used = r.ru_utime + r.ru_stime
-        try:
-            _setrlimit(_RLIMIT_CPU, (int(used) + 1 + cpu_s, cpu_hard))
-        except (ValueError, OSError):
-            pass
+        _setstate(_random_state0)
+        _setcontext(_decimal_ctx0.copy())
+        _umask(0o022)
         # The interpreter's own sys.stdin was made on the sandbox's pipe and says it cannot
         # seek (cached at creation); the test's stdin is a memfd.  Made while fd 0 is a
         # pipe, the new one says the same.
@@ -1095,6 +1138,8 @@ def _runner(job, codes, msg, sock_fd, null_fd):
                 and [_getsignal(s) for s in sigs] == sig0
                 and all(_getitimer(t) == (0.0, 0.0) for t in timers)
                 and all(d == d0 for d, d0 in mods0)
+                and _warnings.filters == _filters0
+                and _locale.setlocale(_locale.LC_ALL, None) == _locale0
                 and _len(_set(_listdir("/proc/self/fd")) - fd_ok) <= 1)
             if clean:
                 # cheap state a test may change and that is put back rather than checked
@@ -1106,10 +1151,7 @@ def _runner(job, codes, msg, sock_fd, null_fd):
                 gc.set_threshold(*thresholds0)
                 with open("/proc/self/statm", "rb") as f:
                     size, rss = (int(x) * page for x in f.read().split()[:2])
-                r = _getrusage(_RUSAGE_SELF)
-                # (and room under the hard CPU limit, inherited from Z, for another test)
-                clean = (rss < as_bytes // 4 and size < as_bytes // 2
-                         and r.ru_utime + r.ru_stime + cpu_s + 3 < cpu_hard)
+                clean = rss < as_bytes // 4 and size < as_bytes // 2
         except BaseException:
             clean = False
         if not clean:
@@ -1260,6 +1302,12 @@ def _cpu_of(pid):
         return 0.0
 
 
+def _own_cpu():
+    import resource
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def _vm_status(pid):
     """(peak, current) resident KiB of a live process (VmHWM, VmRSS)."""
     hwm = rss = 0
@@ -1336,7 +1384,7 @@ class Runner:
                            and bool(ctx["ns"]))
         self.zygote = zygote        # {"pid", "sock"} while Z lives
         self.zygote_failures = 0
-        # job["reuse"]: the tests run one after another in one clone of Z (R, see _runner)
+        # job["reuse"]: the tests run one after another in Z itself (R, see _runner)
         # while they end clean; {"pid", "sock", "cpu0"} while R lives
         self.reuse = bool(job.get("reuse")) and self.use_zygote
         self.runner = None
@@ -1345,6 +1393,7 @@ class Runner:
         self.scrubbed = set()
         self.judge_dirty = False
         self.load_cpu_pending = 0.0
+        self.retry_mark = None      # J's CPU when it last said "retry" (see run_zygote)
 
     # --- paths ----------------------------------------------------------------------
     def sub(self, s):
@@ -1464,8 +1513,9 @@ class Runner:
 
     def nproc_base(self):
         if self.ctx["ns"]:
-            # supervisor, J (+ L): the processes of the sandbox's uid before the child
-            return 2 + (1 if (self.functional or self.use_zygote) else 0)
+            # supervisor, J (+ L or Z): the processes of the sandbox's uid besides the
+            # test's own (with reuse Z becomes the test's process: no zygote beside it)
+            return 2 + (1 if (self.functional or (self.use_zygote and not self.reuse)) else 0)
         return self.ctx["nproc_base"]
 
     def run_test(self, test):
@@ -1489,9 +1539,12 @@ class Runner:
             res["fetched"] = self.fetch(self.ctx["tmp"] + "/out/" + self.job["fetch"])
         r1 = resource.getrusage(resource.RUSAGE_SELF)
         # J's own work for this test (copying input, forwarding output): the host takes it
-        # out of the cgroup's CPU figure, which counts every process of the sandbox.
-        res["j_cpu"] = round(r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime
-                             + self.load_cpu_pending, 6)
+        # out of the cgroup's CPU figure, which counts every process of the sandbox (since
+        # the retry, when the test ran again: the host resets the cgroup's figures then).
+        start = r0.ru_utime + r0.ru_stime
+        if self.retry_mark is not None:
+            start, self.retry_mark = max(start, self.retry_mark), None
+        res["j_cpu"] = round(r1.ru_utime + r1.ru_stime - start + self.load_cpu_pending, 6)
         self.load_cpu_pending = 0.0
         return res
 
@@ -1517,7 +1570,7 @@ class Runner:
             self.zygote = fork_zygote(self.ctx)
         z = self.zygote
         job = {"source": self.job["source"], "limits": self.lim,
-               "nproc_base": self.nproc_base()}
+               "nproc_base": self.nproc_base(), "become_runner": self.reuse}
         # No answer awaited: Z compiles while J reports ready; a Z that cannot take the
         # job exits, and the first test then runs as a plain fork (run_zygote).
         try:
@@ -1573,26 +1626,58 @@ class Runner:
         return self.watch(r["pid"], t0, out_r, err_r, None, own_pipes=True)
 
     def run_zygote(self, test, stdin_fd):
-        import socket
-        if self.runner is not None:
+        r = self.runner
+        if r is not None and r["tests"] and (
+                r["cpu_used"] + r["max_own"] > self.lim["time_s"]):
+            # Charged with what it already spent, R would likely pass the limit in this
+            # test (and the test would be run again, see below): a fresh process at once.
+            self.stop_runner()
+            r = None
+        if r is not None:
             res = self.run_reused(test, stdin_fd)
             if res is not None:
-                return res
+                carried = max(0.0, r["cpu0"] - r["birth"])
+                res["carried"] = round(carried, 4)
+                if self.reused_result_stands(res, carried):
+                    if self.runner is r:        # R ended clean and takes the next test
+                        r["tests"] += 1
+                        r["max_own"] = max(r["max_own"], res["cpu"])
+                        r["cpu_used"] = carried + res["cpu"]
+                    return res
+                # A later test of R that did not end clean, or whose CPU with what R spent
+                # in earlier tests passes the limit: the verdict a fresh process earns is
+                # the one that counts.  The host drops what this run sent (retry).
+                emit({"ev": "retry", "i": test["i"]})
+                self.retry_mark = _own_cpu()
+                self.fresh_scratch()
             self.stop_runner()          # R is gone: this test in a fresh one
             if stdin_fd is not None:
                 os.lseek(stdin_fd, 0, os.SEEK_SET)
+        return self.run_fresh(test, stdin_fd)
+
+    def reused_result_stands(self, res, carried):
+        """A result of R's second or later test is final only if the test ended clean
+        (exit 0, no signal, within its wall limit and output cap) and its CPU plus the CPU
+        R spent in earlier tests is within the limit: whatever work a test carried over
+        from earlier ones is then paid for inside one limit, as in a fresh process."""
+        return (res.get("exit_code") == 0 and res.get("signal") is None
+                and not res.get("timed_out") and not res.get("ole")
+                and carried + res["cpu"] <= self.lim["time_s"])
+
+    def run_fresh(self, test, stdin_fd):
+        """The test in a process that ran nothing before it: a clone of Z, or -- with
+        job["reuse"] -- Z itself, which becomes R."""
+        import socket
         if self.zygote is None and not self.arm_zygote():
             return self.run_forked(test, stdin_fd)
         z = self.zygote
-        r_sock = j_sock = None
-        if self.reuse:
-            j_sock, r_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         given = stdin_fd
         null = None
         if stdin_fd is None:
             stdin_fd = null = os.open(os.devnull, os.O_RDONLY)
+        birth = _cpu_of(z["pid"]) if self.reuse else 0.0
         t0 = time.monotonic()
         pid = 0
         try:
@@ -1600,7 +1685,7 @@ class Runner:
             z["sock"].settimeout(min(1.0, max(0.5, self.lim["wall_s"])))
             argv = test.get("argv")
             socket.send_fds(z["sock"], [b"A" + json.dumps(argv).encode() if argv else b"-"],
-                            [stdin_fd, out_w, err_w] + ([r_sock.fileno()] if r_sock else []))
+                            [stdin_fd, out_w, err_w])
             ack = z["sock"].recv(8)
             if len(ack) == 8:
                 pid = struct.unpack("!q", ack)[0]
@@ -1611,12 +1696,17 @@ class Runner:
             os.close(err_w)
             if null is not None:
                 os.close(null)
-            if r_sock is not None:
-                r_sock.close()
-        if pid > 0 and j_sock is not None:
-            self.runner = {"pid": pid, "sock": j_sock, "cpu0": 0.0, "hwm0": 0, "rss0": 0}
-        elif j_sock is not None:
-            j_sock.close()
+        if self.reuse and pid > 0:
+            if pid == z["pid"]:
+                # Z became R (see _zygote): its channel is now R's, and no zygote is left
+                self.zygote = None
+                # birth: Z's own CPU (lockdown, compile), never charged to a test;
+                # cpu_used: what R's finished tests spent; max_own: the most one took
+                self.runner = {"pid": pid, "sock": z["sock"], "cpu0": birth, "birth": birth,
+                               "hwm0": 0, "rss0": 0, "tests": 0, "max_own": 0.0,
+                               "cpu_used": 0.0}
+            else:
+                pid = 0
         if pid <= 0 or _parent_of(pid) != os.getpid():
             self.stop_runner()
             # Z died or hung (a previous test's process may have signalled it): this test
@@ -1629,7 +1719,12 @@ class Runner:
             os.close(out_r)
             os.close(err_r)
             return self.run_forked(test, given)
-        return self.watch(pid, t0, out_r, err_r, None, own_pipes=True)
+        res = self.watch(pid, t0, out_r, err_r, None, own_pipes=True)
+        r = self.runner
+        if r is not None and r["pid"] == pid:      # R's first test: a fresh process's
+            r["tests"], r["max_own"], r["cpu_used"] = 1, res["cpu"], res["cpu"]
+        res["carried"] = 0.0
+        return res
 
     # functional ------------------------------------------------------------------------
     def start_loader(self):

@@ -204,6 +204,7 @@ def _to_run_result(raw: dict, limits: Limits, isolation: str, functional: bool,
     rr = RunResult(status="OK", stdout=stdout, stderr=stderr[-_TEXT_MAX:],
                    exit_code=raw.get("exit_code"), signal=raw.get("signal"),
                    time_wall=float(raw.get("wall") or 0.0), time_cpu=cpu,
+                   carried_cpu=float(raw.get("carried") or 0.0),
                    memory_kb=mem, isolation=isolation, resource_limits=resource_limits)
     mem_limit_kb = limits.memory_mb * 1024
     if raw.get("oom"):
@@ -215,11 +216,15 @@ def _to_run_result(raw: dict, limits: Limits, isolation: str, functional: bool,
         rr.status, rr.message = "TLE", raw.get("message") or "the sandbox stopped answering"
     elif raw.get("ole"):
         rr.status, rr.message = "OLE", f"output exceeded {limits.output_bytes} bytes"
-    elif (raw.get("timed_out") or rr.time_cpu > limits.time_s
+    elif (raw.get("timed_out") or rr.time_cpu + rr.carried_cpu > limits.time_s
           or rr.signal == signal.SIGXCPU):
+        # (carried_cpu: what the test's process spent in the solution's earlier tests, when
+        # one process ran them; the driver re-runs such a test fresh before it gets here)
         rr.status = "TLE"
         rr.message = ("wall-clock limit exceeded" if raw.get("timed_out")
-                      else f"CPU time {rr.time_cpu:.2f}s > {limits.time_s}s")
+                      else f"CPU time {rr.time_cpu:.2f}s > {limits.time_s}s" if not rr.carried_cpu
+                      else f"CPU time {rr.time_cpu:.2f}s + {rr.carried_cpu:.2f}s spent in "
+                           f"earlier tests > {limits.time_s}s")
     elif rr.exit_code == 0 and rr.signal is None:
         rr.status = "OK"
     elif any(m in stderr for m in _MEM_MARKERS) or rr.memory_kb >= 0.95 * mem_limit_kb:
@@ -245,7 +250,7 @@ def _test_result(i: int, rr: RunResult, verdict: Verdict, diff: str = "",
                  raw: dict | None = None) -> TestResult:
     raw = raw or {}
     return TestResult(index=i, verdict=verdict, time_wall=rr.time_wall, time_cpu=rr.time_cpu,
-                      memory_kb=rr.memory_kb, diff=diff or rr.message,
+                      carried_cpu=rr.carried_cpu, memory_kb=rr.memory_kb, diff=diff or rr.message,
                       stderr=rr.stderr[-500:], exit_code=rr.exit_code, signal=rr.signal,
                       isolation=rr.isolation, resource_limits=rr.resource_limits,
                       stdout_sha256=raw.get("stdout_sha256", ""),

@@ -69,6 +69,9 @@ class RunResult:
     signal: int | None = None
     time_wall: float = 0.0
     time_cpu: float = 0.0
+    # CPU the test's process spent in earlier tests of the same solution (one process runs
+    # a solution's tests while they end clean): counted against the time limit with time_cpu
+    carried_cpu: float = 0.0
     memory_kb: int = 0
     isolation: str = "bubblewrap"
     resource_limits: str = "rlimits-only"   # how memory/pids/CPU were limited: cgroup-v1|cgroup-v2|rlimits-only
@@ -84,6 +87,7 @@ class TestResult:
     verdict: Verdict
     time_wall: float = 0.0
     time_cpu: float = 0.0
+    carried_cpu: float = 0.0       # see RunResult.carried_cpu
     memory_kb: int = 0
     diff: str = ""                 # first difference, truncated ("" when AC)
     stderr: str = ""               # truncated

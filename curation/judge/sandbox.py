@@ -112,14 +112,17 @@ class SandboxConfig:
     cgroups: limit and account per solution with cgroups where this machine allows it.
     seccomp: install the seccomp filter where python3-seccomp is available.
     reuse_process: stdin-mode Python runs the tests of a solution one after another in
-        one process (a fresh ``__main__`` namespace and fresh standard streams per test)
-        while each ends clean, instead of a new process per test (driver.py, ``_runner``).
-        Off by default: MICROCODER_JUDGE_REUSE_PROCESS=1 in the worker's environment (read
-        when a SandboxConfig is made, e.g. at import for judge_solution's default) turns it
-        on.  Verdicts are the same on the shared data, but a solution can carry work from
-        one of its tests to the next (e.g. a table stashed in a class attribute of a stdlib
-        module): a policy trained on this reward could spread a too-slow precomputation
-        over several tests.  Keep it off where the judge is a reward against such a policy.
+        one process (a fresh ``__main__`` namespace, fresh standard streams, the random
+        state, decimal context and umask of a fresh process, per test) while each ends
+        clean, instead of a new process per test (driver.py, ``_runner``).  On by default;
+        MICROCODER_JUDGE_REUSE_PROCESS=0 in the worker's environment (read when a
+        SandboxConfig is made, e.g. at import for judge_solution's default) turns it off.
+        A solution can carry work from one of its tests to the next (a table stashed in a
+        class attribute of a stdlib module), so a later test is charged the CPU its process
+        spent in the earlier ones: a result stands only if that total is within the time
+        limit and the test ended clean; otherwise the test runs again in a fresh process
+        and that run's verdict counts.  A precomputation too slow for one test therefore
+        never passes by being spread over several.
     """
     allow_unsandboxed: bool = False
     bwrap_path: str | None = None
@@ -137,7 +140,7 @@ class SandboxConfig:
     cgroups: bool = True
     seccomp: bool = True
     reuse_process: bool = field(default_factory=lambda: os.environ.get(
-        "MICROCODER_JUDGE_REUSE_PROCESS", "0") == "1")
+        "MICROCODER_JUDGE_REUSE_PROCESS", "1") != "0")
 
     def resolved_bwrap(self) -> str | None:
         return self.bwrap_path or shutil.which("bwrap")
@@ -386,7 +389,8 @@ RESULT_FIELDS = {
     "wall": (int, float), "cpu": (int, float), "mem_kb": (int,), "exit_code": (int, type(None)),
     "signal": (int, type(None)), "timed_out": (bool,), "ole": (bool,), "out_bytes": (int,),
 }
-RESULT_OPTIONAL = {"fetched": (int, type(None)), "phase": (str,), "j_cpu": (int, float)}
+RESULT_OPTIONAL = {"fetched": (int, type(None)), "phase": (str,), "j_cpu": (int, float),
+                   "carried": (int, float)}
 
 
 def validate_result(msg, index: int) -> str | None:
@@ -402,7 +406,7 @@ def validate_result(msg, index: int) -> str | None:
     extra = set(msg) - set(RESULT_FIELDS) - set(RESULT_OPTIONAL) - {"ev", "i"}
     if extra:
         return f"unknown result fields {sorted(extra)}"
-    for key in ("wall", "cpu", "j_cpu"):
+    for key in ("wall", "cpu", "j_cpu", "carried"):
         if key in msg and not (math.isfinite(msg[key]) and 0 <= msg[key] < 1e6):
             return f"result field {key!r} out of range"
     if not 0 <= msg["mem_kb"] < 1 << 40 or not 0 <= msg["out_bytes"] < 1 << 40:
@@ -573,6 +577,7 @@ class BatchOutcome:
     limits: str = cgroups.NONE         # cgroup-v1 | cgroup-v2 | rlimits-only
     fetched: bytes | None = None       # the file a compile job produced
     seccomp: bool = False
+    retries: int = 0                   # tests the driver ran again in a fresh process
 
 
 class Sandbox:
@@ -796,8 +801,8 @@ class Sandbox:
                             _write_all(self.win, chunk, deadline)
                 else:
                     _write_all(self.win, part, deadline)
-            deadline = time.monotonic() + drv["wall_s"] + grace + 0.5
-            results[i] = self._collect(i, limits, sinks(i), deadline, outcome)
+            results[i] = self._collect(i, limits, sinks, drv["wall_s"] + grace + 0.5,
+                                       outcome)
         self.current = None
         _write_all(self.win, encode_frame(b"E"), time.monotonic() + grace + 5)
         self._expect_done(time.monotonic() + grace + 5)
@@ -834,12 +839,18 @@ class Sandbox:
                 self.broken = True
         return not self.broken
 
-    def _collect(self, i: int, limits: Limits, sink, deadline: float,
+    def _collect(self, i: int, limits: Limits, sinks, allowed: float,
                  outcome: BatchOutcome) -> dict:
+        """Test i's frames up to its result.  The driver may say "retry" once: what the
+        test sent so far is dropped and it runs again in a fresh process (a later test of
+        a reused process that did not end clean or was over its limit with the CPU of the
+        earlier tests, see driver.Runner.run_zygote); the watchdog starts over with it."""
         out_cap, err_cap = int(limits.output_bytes), int(limits.stderr_bytes)
         func_cap, out_n = out_cap + 64, 0
         err, func, fetched = bytearray(), bytearray(), bytearray()
-        self.sink = sink
+        sink = self.sink = sinks(i)
+        deadline = time.monotonic() + allowed
+        retried = False
         while True:
             kind, payload = self.reader.frame(deadline)
             if kind == b"O":
@@ -861,6 +872,17 @@ class Sandbox:
                 fetched += payload
             else:
                 msg = parse_event(payload)
+                if msg["ev"] == "retry" and not retried and msg.get("i") == i:
+                    retried = True
+                    outcome.retries += 1
+                    sink.close()
+                    sink = self.sink = sinks(i)
+                    out_n = 0
+                    del err[:], func[:], fetched[:]
+                    self.cg.reset()
+                    self.test_started = time.monotonic()
+                    deadline = self.test_started + allowed
+                    continue
                 if msg["ev"] != "result":
                     raise ChannelError(f"unexpected event {msg['ev']!r} during test {i}")
                 why = validate_result(msg, i)

@@ -203,33 +203,103 @@ def test_a_forged_end_of_test_message_buys_nothing():
     assert_no_survivors()
 
 
-def test_the_switch_is_off_by_default_and_the_environment_turns_it_on(monkeypatch):
+def test_the_switch_is_on_by_default_and_the_environment_turns_it_off(monkeypatch):
     from curation.judge import SandboxConfig
     monkeypatch.delenv("MICROCODER_JUDGE_REUSE_PROCESS", raising=False)
-    assert SandboxConfig().reuse_process is False
-    monkeypatch.setenv("MICROCODER_JUDGE_REUSE_PROCESS", "1")
     assert SandboxConfig().reuse_process is True
     monkeypatch.setenv("MICROCODER_JUDGE_REUSE_PROCESS", "0")
     assert SandboxConfig().reuse_process is False
-    assert SandboxConfig(reuse_process=True).reuse_process is True
+    monkeypatch.setenv("MICROCODER_JUDGE_REUSE_PROCESS", "1")
+    assert SandboxConfig().reuse_process is True
+    assert SandboxConfig(reuse_process=False).reuse_process is False
 
 
-def test_work_carried_across_tests_is_why_the_switch_is_off_by_default():
-    """What the mode cannot prevent, measured: test 0 pays for a "precomputation" kept in a
-    class attribute of a stdlib module; with the switch on the later tests find it and cost
-    nothing, one process per test pays it every time."""
+# A precomputation of 3 x 0.4 s of CPU (limit 1 s) kept in a class attribute of a stdlib
+# module, one chunk per test: without the CPU of earlier tests charged, tests 3 and later
+# of one process would find it done and pass in no time.
+SPREAD = """
+    import collections, time
+    done = getattr(collections.Counter, "_chunks", 0)
+    if done < 3:
+        t = time.process_time()
+        while time.process_time() - t < 0.4:
+            pass
+        collections.Counter._chunks = done = done + 1
+    print("ok" if done >= 3 else "building")
+"""
+
+
+def test_work_carried_across_tests_is_charged_and_never_passes():
+    """The spread precomputation gets the verdicts of one process per test (WA on every
+    test: a fresh process never finds it done): the test where it would be complete has
+    1.2 s of earlier tests charged, so it runs again in a fresh process."""
+    tests = [("", "ok")] * 5
+    limits = Limits(time_s=1.0, wall_s=3, memory_mb=256)
+    on = judge(SPREAD, tests, limits=limits)
+    off = judge(SPREAD, tests, config=OFF, limits=limits)
+    assert [t.verdict for t in off.tests] == [Verdict.WA] * 5
+    assert [t.verdict for t in on.tests] == [Verdict.WA] * 5, [
+        (t.verdict, t.time_cpu, t.carried_cpu) for t in on.tests]
+    assert all(t.carried_cpu + t.time_cpu <= 1.0 for t in on.tests)
+    assert on.tests[1].carried_cpu >= 0.35          # test 1 ran after test 0, charged
+    got = pids(on)
+    assert len(set(got)) >= 2, got                   # and a fresh process came in
+
+
+def test_carried_cpu_over_the_limit_runs_the_test_again_fresh():
+    """Honest tests of 0.35 s each (limit 1 s): the judge predicts that a third one in the
+    same process would pass the limit with the CPU of the first two and starts a fresh
+    process; nothing is TLE and the charged CPU of each test is within the limit."""
+    code = """
+        import time
+        t = time.process_time()
+        while time.process_time() - t < 0.35:
+            pass
+        a, b = map(int, input().split())
+        print(a + b)
+    """
+    rep = judge(code, aplusb(5), limits=Limits(time_s=1.0, wall_s=3, memory_mb=256))
+    assert [t.verdict for t in rep.tests] == [Verdict.AC] * 5
+    assert all(t.carried_cpu + t.time_cpu <= 1.0 for t in rep.tests)
+    got = pids(rep)
+    assert got[0] == got[1] and got[1] != got[2], got
+
+
+def test_a_later_test_that_fails_in_the_reused_process_is_judged_by_a_fresh_one():
+    """Test 1 finds what test 0 left in a stdlib class attribute, prints garbage and
+    raises: a fresh process would print the right answer, and that is the verdict (what
+    the failed run printed is dropped).  Test 3 passes only with the CPU of the tests
+    before it not counted (0.4 + 0.7 s, limit 1 s): it runs again fresh, and is AC."""
     code = """
         import collections, time
-        if getattr(collections.Counter, "_stash", None) is None:
-            t = time.process_time()
-            while time.process_time() - t < 0.3:
-                pass
-            collections.Counter._stash = 1
-        print(1)
+        a, b = map(int, input().split())
+        if a == 1 and getattr(collections.Counter, "_seen", False):
+            print("garbage"); sys.stdout.flush()
+            raise RuntimeError("state from test 0")
+        collections.Counter._seen = True
+        burn = {2: 0.4, 3: 0.7}.get(a, 0)
+        t = time.process_time()
+        while time.process_time() - t < burn:
+            pass
+        print(a + b)
     """
-    tests = [("", "1")] * 4
-    on = judge(code, tests, limits=Limits(time_s=2, wall_s=5, memory_mb=256))
-    off = judge(code, tests, config=OFF, limits=Limits(time_s=2, wall_s=5, memory_mb=256))
-    assert [t.verdict for t in on.tests] == [t.verdict for t in off.tests] == [Verdict.AC] * 4
-    assert all(t.time_cpu >= 0.25 for t in off.tests)
-    assert on.tests[0].time_cpu >= 0.25 and all(t.time_cpu < 0.1 for t in on.tests[1:])
+    from curation.judge import sandbox
+    seen = []
+    real = sandbox.Sandbox.run_job
+
+    def spy(self, job, box_files, tests, indices, limits, sinks, results, outcome):
+        try:
+            return real(self, job, box_files, tests, indices, limits, sinks, results, outcome)
+        finally:
+            seen.append(outcome.retries)
+
+    import unittest.mock
+    with unittest.mock.patch.object(sandbox.Sandbox, "run_job", spy):
+        rep = judge(code, aplusb(5), limits=Limits(time_s=1.0, wall_s=3, memory_mb=256))
+    assert [t.verdict for t in rep.tests] == [Verdict.AC] * 5, [
+        (t.verdict, t.diff, t.time_cpu, t.carried_cpu) for t in rep.tests]
+    assert seen == [2]
+    assert rep.tests[1].carried_cpu == 0 and rep.tests[3].carried_cpu == 0   # fresh runs
+    got = pids(rep)
+    assert got[0] != got[1] and got[2] != got[3], got
+    assert_no_survivors()
