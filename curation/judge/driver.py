@@ -1656,10 +1656,14 @@ class Runner:
         return self.run_fresh(test, stdin_fd)
 
     def reused_result_stands(self, res, carried):
-        """A result of R's second or later test is final only if the test ended clean
-        (exit 0, no signal, within its wall limit and output cap) and its CPU plus the CPU
-        R spent in earlier tests is within the limit: whatever work a test carried over
-        from earlier ones is then paid for inside one limit, as in a fresh process."""
+        """A result of R's second or later test is final if the test ended clean (exit 0,
+        no signal, within its wall limit and output cap) and its CPU plus the CPU R spent in
+        earlier tests is within the limit -- whatever work it carried over from earlier
+        tests is then paid for inside one limit, as in a fresh process -- or if its own CPU
+        alone passed the limit (TLE: work carried over only ever saves CPU).  Anything else
+        runs again in a fresh process."""
+        if res["cpu"] > self.lim["time_s"]:
+            return True
         return (res.get("exit_code") == 0 and res.get("signal") is None
                 and not res.get("timed_out") and not res.get("ole")
                 and carried + res["cpu"] <= self.lim["time_s"])
@@ -1909,6 +1913,12 @@ class Runner:
         deadline = t0 + lim["wall_s"]
         timed_out = exited = False
         status = ru = None
+        # R's CPU in this test is watched here, to the millisecond: R's rlimit (whole
+        # seconds, for all its tests together) is only the backstop.  R stops just past the
+        # limit (TLE), not up to a second later.
+        runner = self.runner if rsock is not None else None
+        cpu_budget = lim["time_s"]
+        cpu_check = t0 + cpu_budget if runner is not None else None   # (CPU <= wall time)
 
         def pump(fd):
             try:
@@ -1951,6 +1961,16 @@ class Runner:
             if now >= deadline:
                 timed_out = True
                 break
+            if cpu_check is not None and now >= cpu_check:
+                used = _cpu_of(pid) - runner["cpu0"]
+                if used > cpu_budget:
+                    cpu_check = None
+                    try:
+                        os.kill(pid, signal.SIGKILL)     # (reaped as the test ends)
+                    except OSError:
+                        pass
+                else:
+                    cpu_check = now + max(0.002, cpu_budget - used)
             if pidfd is None:
                 wpid, st, r = os.wait4(pid, os.WNOHANG)
                 if wpid:
@@ -1959,6 +1979,8 @@ class Runner:
                 timeout = min(deadline - now, 0.01)
             else:
                 timeout = deadline - now
+            if cpu_check is not None:
+                timeout = min(timeout, max(0.0, cpu_check - now))
             for fd, ev in poller.poll(max(1, int(timeout * 1000))):
                 if fd == pidfd:
                     exited = True

@@ -222,7 +222,8 @@ def _to_run_result(raw: dict, limits: Limits, isolation: str, functional: bool,
         # one process ran them; the driver re-runs such a test fresh before it gets here)
         rr.status = "TLE"
         rr.message = ("wall-clock limit exceeded" if raw.get("timed_out")
-                      else f"CPU time {rr.time_cpu:.2f}s > {limits.time_s}s" if not rr.carried_cpu
+                      else f"CPU time {rr.time_cpu:.2f}s > {limits.time_s}s"
+                      if rr.time_cpu > limits.time_s or not rr.carried_cpu
                       else f"CPU time {rr.time_cpu:.2f}s + {rr.carried_cpu:.2f}s spent in "
                            f"earlier tests > {limits.time_s}s")
     elif rr.exit_code == 0 and rr.signal is None:
