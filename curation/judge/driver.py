@@ -996,8 +996,6 @@ def _runner(job, codes, msg, sock_fd, null_fd):
     lim = job["limits"]
     cpu_s = lim["cpu_s"]
     cpu_hard = resource.getrlimit(_RLIMIT_CPU)[1]
-    as_bytes = lim["as_bytes"] or (1 << 62)
-    page = os.sysconf("SC_PAGE_SIZE")
     src = job["source"]
     box = _getcwd()
     sys.path.insert(0, os.path.dirname(src) or ".")
@@ -1149,9 +1147,7 @@ def _runner(job, codes, msg, sock_fd, null_fd):
                 if not gc.isenabled():
                     gc.enable()
                 gc.set_threshold(*thresholds0)
-                with open("/proc/self/statm", "rb") as f:
-                    size, rss = (int(x) * page for x in f.read().split()[:2])
-                clean = rss < as_bytes // 4 and size < as_bytes // 2
+                # (memory: J retires R when its peak or size has grown too far)
         except BaseException:
             clean = False
         if not clean:
@@ -1302,26 +1298,47 @@ def _cpu_of(pid):
         return 0.0
 
 
+class _ProcStat:
+    """A live process's CPU time and memory, read again and again through descriptors kept
+    open (pread regenerates a /proc file): R's figures around each of its tests."""
+
+    def __init__(self, pid):
+        self.fds = []
+        for name in ("schedstat", "stat", "status"):
+            self.fds.append(os.open("/proc/%d/%s" % (pid, name), os.O_RDONLY | os.O_CLOEXEC))
+        self.tick = 1.0 / os.sysconf("SC_CLK_TCK")
+
+    def cpu(self):
+        """CPU seconds: the main thread's (schedstat, ns), or the whole thread group's
+        (stat, clock ticks; threads that already exited included) when that is clearly
+        more -- so a thread that worked and ended within a test is never missed."""
+        ns = int(os.pread(self.fds[0], 128, 0).split()[0]) / 1e9
+        fields = os.pread(self.fds[1], 4096, 0).rsplit(b")", 1)[1].split()
+        group = (int(fields[11]) + int(fields[12])) * self.tick
+        return group if group > ns + 2 * self.tick else ns
+
+    def mem(self):
+        """(peak, current, virtual) KiB: VmHWM, VmRSS, VmSize."""
+        data = os.pread(self.fds[2], 8192, 0)
+        out = []
+        for key in (b"VmHWM:", b"VmRSS:", b"VmSize:"):
+            k = data.find(key)
+            out.append(int(data[k + len(key):data.index(b"kB", k)]) if k >= 0 else 0)
+        return tuple(out)
+
+    def close(self):
+        for fd in self.fds:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.fds = []
+
+
 def _own_cpu():
     import resource
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
-
-
-def _vm_status(pid):
-    """(peak, current) resident KiB of a live process (VmHWM, VmRSS)."""
-    hwm = rss = 0
-    try:
-        with open("/proc/%d/status" % pid, "rb") as f:
-            for line in f:
-                if line.startswith(b"VmHWM:"):
-                    hwm = int(line.split()[1])
-                elif line.startswith(b"VmRSS:"):
-                    rss = int(line.split()[1])
-                    break
-    except (OSError, ValueError, IndexError):
-        pass
-    return hwm, rss
 
 
 def _parent_of(pid):
@@ -1594,6 +1611,7 @@ class Runner:
             return
         _kill_and_reap(r["pid"])
         r["sock"].close()
+        r["stat"].close()
 
     def run_reused(self, test, stdin_fd):
         """The next test in the live R: its descriptors over R's socket, no process made."""
@@ -1604,8 +1622,12 @@ class Runner:
         null = None
         if stdin_fd is None:
             stdin_fd = null = os.open(os.devnull, os.O_RDONLY)
-        r["cpu0"] = _cpu_of(r["pid"])
-        r["hwm0"], r["rss0"] = _vm_status(r["pid"])
+        if r.get("end") is not None:
+            # R has waited in recv since its last test ended: those figures are these
+            r["cpu0"], (r["hwm0"], r["rss0"], _) = r.pop("end")
+        else:
+            r["cpu0"] = r["stat"].cpu()
+            r["hwm0"], r["rss0"], _ = r["stat"].mem()
         t0 = time.monotonic()
         try:
             argv = test.get("argv")
@@ -1681,7 +1703,21 @@ class Runner:
         null = None
         if stdin_fd is None:
             stdin_fd = null = os.open(os.devnull, os.O_RDONLY)
-        birth = _cpu_of(z["pid"]) if self.reuse else 0.0
+        stat, birth = None, 0.0
+        if self.reuse:
+            try:
+                stat = _ProcStat(z["pid"])
+                birth = stat.cpu()
+            except (OSError, ValueError, IndexError):
+                if stat is not None:
+                    stat.close()
+                # Z cannot be measured (gone?): this test as a plain fork, the next anew
+                self.stop_zygote()
+                os.close(out_r)
+                os.close(err_r)
+                if null is not None:
+                    os.close(null)
+                return self.run_forked(test, given)
         t0 = time.monotonic()
         pid = 0
         try:
@@ -1708,9 +1744,11 @@ class Runner:
                 # cpu_used: what R's finished tests spent; max_own: the most one took
                 self.runner = {"pid": pid, "sock": z["sock"], "cpu0": birth, "birth": birth,
                                "hwm0": 0, "rss0": 0, "tests": 0, "max_own": 0.0,
-                               "cpu_used": 0.0}
+                               "cpu_used": 0.0, "stat": stat, "end": None}
             else:
                 pid = 0
+        if stat is not None and self.runner is None:
+            stat.close()
         if pid <= 0 or _parent_of(pid) != os.getpid():
             self.stop_runner()
             # Z died or hung (a previous test's process may have signalled it): this test
@@ -1962,7 +2000,10 @@ class Runner:
                 timed_out = True
                 break
             if cpu_check is not None and now >= cpu_check:
-                used = _cpu_of(pid) - runner["cpu0"]
+                try:
+                    used = runner["stat"].cpu() - runner["cpu0"]
+                except (OSError, ValueError, IndexError):
+                    used = 0.0     # (R is gone: the pidfd says so)
                 if used > cpu_budget:
                     cpu_check = None
                     try:
@@ -2043,17 +2084,25 @@ class Runner:
             # earlier test is never reported; the host's cgroup peak adds this test's
             # growth).  A runner whose peak passed a quarter of the limit is retired, so
             # an earlier test's peak can never be mistaken for MLE later (see below).
-            r_cpu = max(0.0, _cpu_of(pid) - runner["cpu0"])
-            hwm, rss = _vm_status(pid)
-            r_mem = hwm if hwm > runner["hwm0"] else max(rss, runner["rss0"])
-            if hwm * 1024 > (self.lim["as_bytes"] or 1 << 62) // 4:
+            try:
+                cpu_now = runner["stat"].cpu()
+                hwm, rss, size = runner["stat"].mem()
+            except (OSError, ValueError, IndexError):
+                cpu_now, hwm, rss, size = runner["cpu0"], 0, 0, 0
                 done_retire = True
+            r_cpu = max(0.0, cpu_now - runner["cpu0"])
+            r_mem = hwm if hwm > runner["hwm0"] else max(rss, runner["rss0"])
+            as_bytes = self.lim["as_bytes"] or 1 << 62
+            if hwm * 1024 > as_bytes // 4 or size * 1024 > as_bytes // 2:
+                done_retire = True
+            runner["end"] = (cpu_now, (hwm, rss, size))
             keep = (keep, pid)
             pid, waited = None, None
         elif runner is not None:
             done = None        # R dies with the test; its rusage counts from cpu0 on
             self.runner = None
             runner["sock"].close()
+            runner["stat"].close()
         if pid is not None:
             try:
                 os.killpg(pid, signal.SIGKILL)
@@ -2064,7 +2113,8 @@ class Runner:
             except OSError:
                 pass
         reaped = self.kill_others(keep)
-        reaped.update(self.reap_all(exclude=keep, deadline=time.monotonic() + 2.0))
+        if not self.none_left:      # (the scan saw no process of the test: nothing to wait for)
+            reaped.update(self.reap_all(exclude=keep, deadline=time.monotonic() + 2.0))
         if done is not None and (reaped or self.found_others or done_retire
                                  or runner.get("untrusted")):
             # the test left processes behind: R is not trusted with another test
@@ -2140,7 +2190,7 @@ class Runner:
         reaping between passes is what lets the loop end."""
         c = self.ctx
         reaped = {}
-        self.found_others = False
+        self.found_others = self.none_left = False
         keep = set(keep) - {None} if isinstance(keep, tuple) else ({keep} - {None})
         if c["ns"] and not keep:
             try:
@@ -2168,6 +2218,7 @@ class Runner:
                         except OSError:
                             pass
                 if not found:
+                    self.none_left = not reaped and not self.found_others
                     break
                 if k:
                     time.sleep(0.0002)    # killed ones still dying

@@ -793,7 +793,10 @@ class Sandbox:
             # Generous for the transfer (>= 20 MB/s), then the test's wall limit + grace.
             deadline = time.monotonic() + grace + size / 20e6
             self.cg.reset()
-            _write_all(self.win, encode_frame(b"T", json.dumps(head).encode()), deadline)
+            frame = encode_frame(b"T", json.dumps(head).encode())
+            if len(payload) == 1 and isinstance(payload[0], bytes) and size <= 1 << 16:
+                frame, payload = frame + payload[0], []     # one write, one wakeup
+            _write_all(self.win, frame, deadline)
             for part in payload:
                 if isinstance(part, Path):
                     with open(part, "rb") as fh:
