@@ -952,6 +952,38 @@ _RUNNER_MODULES = ("math", "cmath", "random", "re", "string", "collections", "he
                    "datetime", "statistics", "typing", "os", "io", "time", "threading")
 
 
+def _dict_version_reader():
+    """A function giving a dict's version tag -- CPython's ``ma_version_tag`` (PEP 509),
+    which every change of the dict moves -- read from the object's memory, so that no
+    value in the dict is touched.  Copying or comparing a module's dict increments the
+    reference count of every value in it, and in a process forked from the driver each
+    such write copies a page: ~470 page faults, ~4 ms here, for the dicts R watches.
+    None where this interpreter's layout is not the one expected (checked on a probe)."""
+    try:
+        import ctypes
+        word = ctypes.sizeof(ctypes.c_void_p)
+        if word != 8 or sys.implementation.name != "cpython":
+            return None
+        used_at, tag_at = 2 * word, 3 * word     # after ob_refcnt, ob_type: ma_used, tag
+        from_address = ctypes.c_uint64.from_address
+        used_of = ctypes.c_ssize_t.from_address
+
+        def version(d):
+            return from_address(id(d) + tag_at).value
+        probe = {}
+        probe["a"] = 1
+        v0 = version(probe)
+        probe["b"] = 2
+        v1 = version(probe)
+        probe["b"] = 3
+        v2 = version(probe)
+        if not (v0 != v1 and v1 != v2 and v0 != v2 and used_of(id(probe) + used_at).value == 2):
+            return None
+        return version
+    except Exception:  # noqa: BLE001
+        return None
+
+
 def _runner(job, codes, msg, sock_fd, null_fd):
     """R (stdin-mode Python, ``job["reuse"]``): Z itself, once it has its first test; runs
     the tests of its one solution one after another, each as ``__main__`` in a fresh module
@@ -1014,29 +1046,43 @@ def _runner(job, codes, msg, sock_fd, null_fd):
     recursion0 = sys.getrecursionlimit()
     digits0 = sys.get_int_max_str_digits() if hasattr(sys, "get_int_max_str_digits") else None
     thresholds0 = gc.get_threshold()
-    builtins0 = _dict(builtins.__dict__)
     env0 = _dict(os.environ._data)
-    # The modules solutions use, already loaded: their dicts must come out of a test
-    # unchanged.  Not every loaded module: comparing a dict touches every value's refcount,
-    # and all ~170 of them cost ~2 ms of copy-on-write faults in R's first test (a patched
-    # internal module, like any state a solution keeps across its own tests, cannot forge
-    # a verdict; see above).
-    mods0 = [(m.__dict__, _dict(m.__dict__)) for m in (sys.modules.get(n) for n in _RUNNER_MODULES)
-             if m is not None and _isinstance(getattr(m, "__dict__", None), _dict)]
+    # builtins and the modules solutions use, already loaded: their dicts must come out of
+    # a test unchanged.  Watched by version tag where the interpreter allows (a change of
+    # any kind, even a value set to itself, ends R: only ever a fresh process more), else
+    # by a copy.  Not every loaded module: a patched internal module, like any state a
+    # solution keeps across its own tests, cannot forge a verdict (see above).
+    watched = [builtins.__dict__] + [
+        m.__dict__ for m in (sys.modules.get(n) for n in _RUNNER_MODULES)
+        if m is not None and _isinstance(getattr(m, "__dict__", None), _dict)]
+    _version = _dict_version_reader()
+    if _version is not None:
+        dicts0 = [(d, _version(d)) for d in watched]
+
+        def dicts_unchanged():
+            for d, v in dicts0:
+                if _version(d) != v:
+                    return False
+            return True
+    else:
+        dicts0 = [(d, _dict(d)) for d in watched]
+
+        def dicts_unchanged():
+            return all(d == d0 for d, d0 in dicts0)
     names = ("<stdin>", "<stdout>", "<stderr>")
     std_keys = ("stdin", "stdout", "stderr", "__stdin__", "__stdout__", "__stderr__")
     gc.freeze()       # what R inherited is never scanned again: a collection per test is cheap
     pipe_r, pipe_w = os.pipe()         # fd 5: only ever a stand-in for fd 0 (see below)
     _close(pipe_w)
     fd_ok = {"0", "1", "2", "3", "4", str(pipe_r)}
-    # State a fresh clone of Z would start with, put back before every test: the random
-    # generator's state (every clone starts from Z's), the decimal context, the umask.
+    # What a fresh clone of Z starts with, given to every test: a random generator seeded
+    # afresh (a clone reseeds it after the fork, random's at-fork hook), Z's decimal
+    # context, the umask.
     import random as _random
     import decimal as _decimal
     import warnings as _warnings
     import _locale
-    _random_state0 = _random.getstate()
-    _setstate = _random.setstate
+    _reseed = _random.seed
     _decimal_ctx0 = _decimal.getcontext().copy()
     _setcontext = _decimal.setcontext
     _umask = os.umask
@@ -1054,7 +1100,7 @@ def _runner(job, codes, msg, sock_fd, null_fd):
     while True:
         argv = json.loads(msg[1:]) if msg[:1] == b"A" else None
         sys.argv = _list(argv or [src])
-        _setstate(_random_state0)
+        _reseed()
         _setcontext(_decimal_ctx0.copy())
         _umask(0o022)
         # The interpreter's own sys.stdin was made on the sandbox's pipe and says it cannot
@@ -1130,12 +1176,11 @@ def _runner(job, codes, msg, sock_fd, null_fd):
             if _isinstance(sys.path, _list):
                 sys.path[:] = path0
             clean = clean and (
-                sys.__dict__ == sys0 and builtins.__dict__ == builtins0
+                sys.__dict__ == sys0 and dicts_unchanged()
                 and os.environ._data == env0
                 and _getcwd() == box and sys.gettrace() is None and sys.getprofile() is None
                 and [_getsignal(s) for s in sigs] == sig0
                 and all(_getitimer(t) == (0.0, 0.0) for t in timers)
-                and all(d == d0 for d, d0 in mods0)
                 and _warnings.filters == _filters0
                 and _locale.setlocale(_locale.LC_ALL, None) == _locale0
                 and _len(_set(_listdir("/proc/self/fd")) - fd_ok) <= 1)
