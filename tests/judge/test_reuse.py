@@ -303,3 +303,31 @@ def test_a_later_test_that_fails_in_the_reused_process_is_judged_by_a_fresh_one(
     got = pids(rep)
     assert got[0] != got[1] and got[2] != got[3], got
     assert_no_survivors()
+
+
+def test_cpu_of_a_thread_that_ended_within_the_test_is_counted():
+    """A thread that burns CPU and is joined before the test ends leaves one thread behind
+    (a clean end): its CPU is still the test's, read from the whole thread group, even with
+    no cgroup to add it up."""
+    code = """
+        import threading, time
+        def burn():
+            t = time.process_time()
+            while time.process_time() - t < 0.4:
+                pass
+        a, b = map(int, input().split())
+        if a == 1:
+            th = threading.Thread(target=burn)
+            th.start()
+            th.join()
+        print(a + b)
+    """
+    no_cgroup = dataclasses.replace(CONFIG, reuse_process=True, cgroups=False)
+    rep = judge(code, aplusb(3), config=no_cgroup,
+                limits=Limits(time_s=2, wall_s=5, memory_mb=256))
+    assert [t.verdict for t in rep.tests] == [Verdict.AC] * 3
+    assert rep.resource_limits == "rlimits-only"
+    assert rep.tests[1].time_cpu >= 0.35, [t.time_cpu for t in rep.tests]
+    tight = judge(code, aplusb(3), config=no_cgroup,
+                  limits=Limits(time_s=0.3, wall_s=5, memory_mb=256))
+    assert tight.tests[1].verdict == Verdict.TLE, [(t.verdict, t.time_cpu) for t in tight.tests]
