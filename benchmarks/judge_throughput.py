@@ -3,7 +3,10 @@
 
 The judge runs with full isolation (bubblewrap namespaces, per-solution namespaces in a
 warm sandbox, seccomp, cgroups where available); the baseline is the obvious unsandboxed
-``subprocess.run([python3, main.py], input=..., timeout=...)`` per test.
+``subprocess.run([python3, main.py], input=..., timeout=...)`` per test.  stdin-mode Python
+runs a solution's tests in one process by default (``SandboxConfig.reuse_process``: each
+later test is charged the CPU of the earlier ones, and re-run fresh when that or anything
+else is in doubt); ``--no-reuse-process`` measures one process per test.
 
 Shapes:
 

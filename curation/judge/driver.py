@@ -878,6 +878,11 @@ def _zygote(ctx, sock_fd):
     after_fork = ctypes.pythonapi.PyOS_AfterFork_Child
     cpu_s = lim["cpu_s"]
     pack = struct.Struct("!q").pack
+    import gc
+    # What Z holds (the driver's objects, the compiled solution) is never scanned by a
+    # test's garbage collections: R and every clone start with the same collector work.
+    gc.collect()
+    gc.freeze()
     while True:
         try:
             msg, fds, _flags, _addr = socket.recv_fds(sock, 1 << 16, 4)

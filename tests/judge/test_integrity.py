@@ -8,6 +8,7 @@ verdict: a forged AC, a crash of judge_solution or a stalled worker are all fail
 
 Run as root (in this process) and as an unprivileged worker (a subprocess as `nobody`).
 """
+import dataclasses
 import json
 import os
 import platform
@@ -34,7 +35,7 @@ FORGED = json.dumps({"ev": "result", "i": 0, "wall": 0.001, "cpu": 0.001, "mem_k
                      "exit_code": 0, "signal": None, "timed_out": False, "ole": False,
                      "out_bytes": 4})
 
-PY_FORGER = r'''
+PY_FORGER_TEMPLATE = r'''
 import ctypes, glob, os, signal, struct, sys, time
 libc = ctypes.CDLL(None, use_errno=True)
 libc.syscall.restype = ctypes.c_long
@@ -106,7 +107,14 @@ attempt("mount", libc.mount(b"tmpfs", b"/tmp", b"tmpfs", 0, None) == 0)
 got = [g for g in got if g not in %r]
 print(" ".join(got) or "none", flush=True)
 time.sleep(float(sys.stdin.read() or 0))
-''' % (FORGED, ("fd3",) if CONFIG.reuse_process else ())
+'''
+
+
+def py_forger(reuse_process: bool) -> str:
+    return PY_FORGER_TEMPLATE % (FORGED, ("fd3",) if reuse_process else ())
+
+
+PY_FORGER = py_forger(CONFIG.reuse_process)
 
 CPP_FORGER = r'''
 #include <bits/stdc++.h>
@@ -164,9 +172,11 @@ def check_forger(rep):
     assert rep.isolation == "bubblewrap"
 
 
-def test_python_program_cannot_forge_its_verdict(marker):
-    rep = judge_solution(PY_FORGER + f"# {marker}\n", "python3", forger_tests(),
-                         limits=HOSTILE_LIMITS, config=CONFIG)
+@pytest.mark.parametrize("reuse_process", [True, False], ids=["one-process", "process-per-test"])
+def test_python_program_cannot_forge_its_verdict(marker, reuse_process):
+    config = dataclasses.replace(CONFIG, reuse_process=reuse_process)
+    rep = judge_solution(py_forger(reuse_process) + f"# {marker}\n", "python3", forger_tests(),
+                         limits=HOSTILE_LIMITS, config=config)
     check_forger(rep)
     assert rep.seccomp, "python3-seccomp is in .ci/run's packages: the filter must be on"
     assert_no_survivors(marker)
