@@ -8,11 +8,17 @@ return a score in [0, 1]. Pure Python (no Django): the training job imports it.
 
 Two promises to the trainer (verl-project/verl#288, #6673: a reward that hangs stalls the run):
 - it never raises: any failure is a score of 0 with the reason in `message`;
-- it never hangs: each completion is judged in its own child process, in its own session, which
-  is killed (with its sandbox: bwrap runs with --die-with-parent) at a hard deadline.
+- it never hangs: completions are judged in child processes, each in its own session, and a
+  child that has not answered at the completion's hard deadline is killed (with its sandboxes:
+  bwrap runs with --die-with-parent).
 
-A program cannot forge its verdict: the child reports on its stdout a line that starts with a
-random nonce the parent sent on stdin; the candidate runs inside the sandbox (own PID and user
+The children are long-lived (`python -m training_jobs.reward --serve`, one request per line):
+each keeps the judge's warm sandboxes between completions, so a completion costs a judgement,
+not an interpreter and a sandbox started for it. An idle child is reused; one killed at a
+deadline or found dead is replaced.
+
+A program cannot forge its verdict: the child answers with a line that starts with a random
+nonce the parent sent with the request; the candidate runs inside the sandbox (own PID and user
 namespaces, pipes to the judge's driver only) and can neither read the nonce nor write to the
 child's stdout. Anything else a program prints is compared as its answer, nothing more.
 """
@@ -21,9 +27,12 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import select
 import signal
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -122,42 +131,132 @@ def _child_env() -> dict[str, str]:
     return env
 
 
+class _JudgeChild:
+    """One long-lived `python -m training_jobs.reward --serve`: a request per line on its stdin,
+    an answer per line on its stdout; its stderr goes to a temporary file (the tail explains a
+    death)."""
+
+    def __init__(self) -> None:
+        self.stderr = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "training_jobs.reward", "--serve"], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=self.stderr, start_new_session=True, env=_child_env(),
+            cwd=REPO_ROOT,
+        )
+        self.owner = os.getpid()
+        self.buffer = b""
+
+    def ask(self, request: bytes, nonce: str, deadline: float) -> str | None:
+        """Send one request; the answer line (nonce removed), or None when the child did not
+        answer before `deadline` (monotonic) or died. Raises OSError when it cannot be sent."""
+        self.proc.stdin.write(request + b"\n")
+        self.proc.stdin.flush()
+        fd = self.proc.stdout.fileno()
+        mark = nonce.encode()
+        while True:
+            while b"\n" in self.buffer:
+                line, self.buffer = self.buffer.split(b"\n", 1)
+                if line.startswith(mark):
+                    return line[len(mark):].decode("utf-8", "replace")
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                return None
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                return None
+            self.buffer += chunk
+
+    def stderr_tail(self) -> str:
+        try:
+            self.stderr.seek(0, os.SEEK_END)
+            self.stderr.seek(max(0, self.stderr.tell() - 300))
+            return self.stderr.read().decode("utf-8", "replace").strip()
+        except (OSError, ValueError):
+            return ""
+
+    def kill(self) -> None:
+        if self.owner == os.getpid():
+            _kill_group(self.proc)
+        self.stderr.close()
+
+
+_idle_children: list[_JudgeChild] = []
+_children_lock = threading.Lock()
+
+
+def _take_child() -> _JudgeChild:
+    with _children_lock:
+        while _idle_children:
+            child = _idle_children.pop()
+            if child.owner != os.getpid():       # a forked trainer: the parent's children
+                _idle_children.clear()           # are not ours to use or to kill
+                break
+            if child.proc.poll() is None:
+                return child
+            child.kill()
+    return _JudgeChild()
+
+
+def _give_back(child: _JudgeChild) -> None:
+    with _children_lock:
+        if child.owner == os.getpid() and len(_idle_children) < 4 * DEFAULT_WORKERS:
+            _idle_children.append(child)
+            return
+    child.kill()
+
+
+def shutdown_children() -> None:
+    """Stop the idle judge children (they also stop by themselves when this process exits:
+    their stdin closes)."""
+    with _children_lock:
+        children, _idle_children[:] = list(_idle_children), []
+    for child in children:
+        child.kill()
+
+
 def score_code(code: str, spec: JudgeSpec, *, language: str = "python3", deadline_s: float = DEFAULT_DEADLINE_S,
                partial_credit: bool = False) -> RewardResult:
-    """Judge extracted `code` in a child process killed at `deadline_s`. Never raises."""
+    """Judge extracted `code` in a judge child that is killed if it has not answered within
+    `deadline_s`. Never raises."""
     started = time.monotonic()
     nonce = secrets.token_hex(16)
     request = json.dumps({"nonce": nonce, "code": code[:_MAX_CODE_CHARS], "language": language,
-                          "spec": spec.to_dict(), "partial_credit": partial_credit})
-    try:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "training_jobs.reward", "--child"], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, env=_child_env(),
-            cwd=REPO_ROOT,
-        )
-    except OSError as exc:
-        return RewardResult(0.0, "ERROR", total=len(spec.tests), message=f"cannot start the judge: {exc}")
-    try:
-        out, err = proc.communicate(request.encode("utf-8"), timeout=deadline_s)
-    except subprocess.TimeoutExpired:
-        _kill_group(proc)
-        return RewardResult(0.0, "DEADLINE", total=len(spec.tests), elapsed_s=time.monotonic() - started,
-                            message=f"not judged within {deadline_s:g} s")
+                          "spec": spec.to_dict(), "partial_credit": partial_credit}).encode("utf-8")
+    line = None
+    for attempt in range(2):
+        try:
+            child = _take_child()
+        except OSError as exc:
+            return RewardResult(0.0, "ERROR", total=len(spec.tests), message=f"cannot start the judge: {exc}")
+        try:
+            line = child.ask(request, nonce, started + deadline_s)
+            break
+        except OSError as exc:
+            # an idle child that died since its last answer (broken pipe): once more, anew
+            tail = child.stderr_tail()
+            child.kill()
+            if attempt:
+                return RewardResult(0.0, "ERROR", total=len(spec.tests),
+                                    message=f"the judge child is gone: {exc}: {tail}")
     elapsed = time.monotonic() - started
-    for line in reversed(out.decode("utf-8", "replace").splitlines()):
-        if line.startswith(nonce):
-            try:
-                data = json.loads(line[len(nonce):])
-                result = RewardResult(**data)
-            except (ValueError, TypeError) as exc:
-                return RewardResult(0.0, "ERROR", total=len(spec.tests), elapsed_s=elapsed,
-                                    message=f"unreadable judge answer: {exc}")
-            result.score = min(1.0, max(0.0, float(result.score)))
-            result.elapsed_s = elapsed
-            return result
-    tail = err.decode("utf-8", "replace").strip()[-300:]
-    return RewardResult(0.0, "ERROR", total=len(spec.tests), elapsed_s=elapsed,
-                        message=f"the judge exited {proc.returncode} without a verdict: {tail}")
+    if line is None:
+        dead = child.proc.poll() is not None
+        tail = child.stderr_tail()
+        child.kill()
+        if not dead:
+            return RewardResult(0.0, "DEADLINE", total=len(spec.tests), elapsed_s=elapsed,
+                                message=f"not judged within {deadline_s:g} s")
+        return RewardResult(0.0, "ERROR", total=len(spec.tests), elapsed_s=elapsed,
+                            message=f"the judge exited {child.proc.returncode} without a verdict: {tail}")
+    _give_back(child)
+    try:
+        result = RewardResult(**json.loads(line))
+    except (ValueError, TypeError) as exc:
+        return RewardResult(0.0, "ERROR", total=len(spec.tests), elapsed_s=elapsed,
+                            message=f"unreadable judge answer: {exc}")
+    result.score = min(1.0, max(0.0, float(result.score)))
+    result.elapsed_s = elapsed
+    return result
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -262,18 +361,10 @@ trl_reward.__name__ = "microcoder_reward"  # TRL names its logged metric rewards
 # --- the child process -------------------------------------------------------------------------
 
 
-def _child_main() -> int:
-    request = json.loads(sys.stdin.buffer.read().decode("utf-8"))
-    nonce = request["nonce"]
-    # Our own stdout is the answer channel: keep it to ourselves by moving the real one aside.
-    answer = os.fdopen(os.dup(1), "w")
-    os.dup2(2, 1)
+def _judge_request(request: dict, config) -> RewardResult:
     try:
-        from curation.judge.sandbox import SandboxConfig
-
         spec = JudgeSpec.from_dict(request["spec"])
-        allow = os.environ.get("JUDGE_ALLOW_UNSANDBOXED", "0") == "1"
-        report = spec.judge(request["code"], request["language"], config=SandboxConfig(allow_unsandboxed=allow))
+        report = spec.judge(request["code"], request["language"], config=config)
         verdict = report.verdict.value
         passed, total = report.passed, report.total
         if request.get("partial_credit"):
@@ -282,16 +373,34 @@ def _child_main() -> int:
             score = 1.0 if verdict == "AC" and passed == total and total > 0 else 0.0
         first_bad = next((t for t in report.tests if t.verdict.value != "AC"), None)
         message = f"test {first_bad.index}: {first_bad.verdict.value} {first_bad.diff}"[:300] if first_bad else ""
-        result = RewardResult(score, verdict, passed, total, message)
+        return RewardResult(score, verdict, passed, total, message)
     except Exception as exc:  # noqa: BLE001 — reported, never raised
-        result = RewardResult(0.0, "ERROR", message=f"{type(exc).__name__}: {exc}"[:300])
-    answer.write(nonce + json.dumps(result.to_dict()) + "\n")
-    answer.flush()
+        return RewardResult(0.0, "ERROR", message=f"{type(exc).__name__}: {exc}"[:300])
+
+
+def _serve_main() -> int:
+    """The judge child: one JSON request per line on stdin, one answer per line (the request's
+    nonce, then the result as JSON) on its own stdout, until stdin closes."""
+    # Our own stdout is the answer channel: keep it to ourselves by moving the real one aside.
+    answer = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    from curation.judge.sandbox import SandboxConfig
+
+    config = SandboxConfig(allow_unsandboxed=os.environ.get("JUDGE_ALLOW_UNSANDBOXED", "0") == "1")
+    for raw in sys.stdin.buffer:
+        try:
+            request = json.loads(raw.decode("utf-8"))
+            nonce = str(request["nonce"])
+        except (ValueError, KeyError, TypeError):
+            continue            # not a request from our parent: nothing to answer
+        result = _judge_request(request, config)
+        answer.write(nonce + json.dumps(result.to_dict()) + "\n")
+        answer.flush()
     return 0
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--child"]:
-        sys.exit(_child_main())
-    print("usage: python -m training_jobs.reward --child  (internal: one judging request on stdin)")
+    if sys.argv[1:] == ["--serve"]:
+        sys.exit(_serve_main())
+    print("usage: python -m training_jobs.reward --serve  (internal: judging requests, one per line, on stdin)")
     sys.exit(2)

@@ -899,21 +899,12 @@ def _zygote(ctx, sock_fd):
             except OSError:
                 os._exit(0)
             try:
-                for k, fd in enumerate(fds):
-                    os.dup2(fd, k)
-                os.closerange(4, 65536)          # the received originals
-                try:
-                    libc().prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)   # its own /proc/self
-                except Exception:
-                    pass
+                _take_test_descriptors(fds, 4)       # (fd 3, its socket, stays)
                 null = os.open(os.devnull, os.O_RDONLY)    # fd 4
                 _runner(job, codes, msg, 3, null)
             except BaseException as e:  # noqa: BLE001
-                try:
-                    os.write(2, ("judge: cannot start: %r\n" % (e,)).encode())
-                except BaseException:
-                    pass
-            os._exit(127)
+                _cannot_start(e)
+            os._exit(127)           # (never reached: _runner does not return)
         pid = syscall(56, 0x8000 | 17, 0, 0, 0, 0)      # clone(CLONE_PARENT | SIGCHLD)
         if pid != 0:
             for fd in fds:
@@ -926,13 +917,7 @@ def _zygote(ctx, sock_fd):
         after_fork()
         try:
             os.setsid()
-            for k, fd in enumerate(fds):
-                os.dup2(fd, k)
-            os.closerange(3, 65536)          # Z's socket and the received originals
-            try:
-                libc().prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)   # its own /proc/self
-            except Exception:
-                pass
+            _take_test_descriptors(fds, 3)           # (Z's socket closed too)
             try:
                 resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
             except (ValueError, OSError):
@@ -940,11 +925,30 @@ def _zygote(ctx, sock_fd):
             test = {"argv": json.loads(msg[1:])} if msg[:1] == b"A" else {}
             _run_python_main(job, test, codes)
         except BaseException as e:  # noqa: BLE001
-            try:
-                os.write(2, ("judge: cannot start: %r\n" % (e,)).encode())
-            except BaseException:
-                pass
-        os._exit(127)
+            _cannot_start(e)
+        os._exit(127)               # (never reached: _run_python_main does not return)
+
+
+def _take_test_descriptors(fds, close_from):
+    """A test's process: stdin, stdout and stderr from the descriptors J sent, every
+    descriptor from ``close_from`` on closed (the received originals among them), its own
+    /proc/self readable."""
+    for k, fd in enumerate(fds):
+        os.dup2(fd, k)
+    os.closerange(close_from, 65536)
+    try:
+        libc().prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
+    except Exception:  # noqa: BLE001
+        pass
+
+
+def _cannot_start(e):
+    """A test's process that failed before the solution ran: say why, exit 127."""
+    try:
+        os.write(2, ("judge: cannot start: %r\n" % (e,)).encode())
+    except BaseException:  # noqa: BLE001
+        pass
+    os._exit(127)
 
 
 # Signals whose handlers a solution might change; a changed one ends the runner (below).

@@ -113,3 +113,24 @@ def test_spec_from_the_frozen_judge_spec_or_the_legacy_fields():
     assert frozen.time_limit_s == 2.5 and frozen.tests == legacy.tests
     functional = judge_spec_from_ground_truth({"inputs": ["nums = [1]"], "outputs": ["1"], "fn_name": "f"})
     assert functional.io_format == "functional" and functional.entry_point == "f"
+
+
+def test_judge_children_stay_warm_and_a_deadline_replaces_one():
+    """Completions reuse one long-lived judge child (its sandboxes stay warm); the child
+    that misses a deadline is killed, and the next completion gets a working one."""
+    from training_jobs import reward
+
+    reward.shutdown_children()
+    good = fenced("a, b = map(int, input().split())\nprint(a + b)")
+    assert score_completion(good, SUM_GT).score == 1.0
+    assert len(reward._idle_children) == 1
+    first = reward._idle_children[0].proc
+    assert score_completion(good, SUM_GT).score == 1.0
+    assert reward._idle_children == [] or reward._idle_children[0].proc is first
+    assert [c.proc for c in reward._idle_children] == [first]
+    assert score_completion(fenced("while True:\n    pass"), SUM_GT, deadline_s=1.0).verdict == "DEADLINE"
+    assert first.poll() is not None                        # killed with its sandboxes
+    assert score_completion(good, SUM_GT).score == 1.0
+    assert [c.proc.pid for c in reward._idle_children] != [first.pid]
+    reward.shutdown_children()
+    assert reward._idle_children == []
