@@ -119,10 +119,11 @@ class SandboxConfig:
         SandboxConfig is made, e.g. at import for judge_solution's default) turns it off.
         A solution can carry work from one of its tests to the next (a table stashed in a
         class attribute of a stdlib module), so a later test is charged the CPU its process
-        spent in the earlier ones: a result stands only if that total is within the time
-        limit and the test ended clean; otherwise the test runs again in a fresh process
-        and that run's verdict counts.  A precomputation too slow for one test therefore
-        never passes by being spread over several.
+        spent in the earlier ones: a result stands only if the test ended clean with that
+        total within the time limit, or if its own CPU alone passed the limit (TLE);
+        otherwise the test runs again in a fresh process and that run's verdict counts.  A
+        precomputation too slow for one test therefore never passes by being spread over
+        several.
     """
     allow_unsandboxed: bool = False
     bwrap_path: str | None = None
