@@ -890,7 +890,7 @@ def _zygote(ctx, sock_fd):
             os._exit(0)
         if not msg or len(fds) != 3:
             os._exit(0)
-        if job.get("become_runner") and len(fds) == 3:
+        if job.get("become_runner"):
             # Z itself becomes R (job["reuse"]): no clone, so none of the copy-on-write
             # faults a clone pays again for every page Z already touched.  Z is J's child
             # like a clone; J forks a new Z if a fresh process is needed later.
@@ -1590,9 +1590,8 @@ class Runner:
         return self.ctx["nproc_base"]
 
     def run_test(self, test):
-        import resource
         i = test["i"]
-        r0 = resource.getrusage(resource.RUSAGE_SELF)
+        start = _own_cpu()
         stdin_fd = self.take_test_files(test)
         self.fresh_scratch()
         try:
@@ -1608,14 +1607,12 @@ class Runner:
         res["i"] = i
         if self.job.get("fetch") and res.get("exit_code") == 0:
             res["fetched"] = self.fetch(self.ctx["tmp"] + "/out/" + self.job["fetch"])
-        r1 = resource.getrusage(resource.RUSAGE_SELF)
         # J's own work for this test (copying input, forwarding output): the host takes it
         # out of the cgroup's CPU figure, which counts every process of the sandbox (since
         # the retry, when the test ran again: the host resets the cgroup's figures then).
-        start = r0.ru_utime + r0.ru_stime
         if self.retry_mark is not None:
             start, self.retry_mark = max(start, self.retry_mark), None
-        res["j_cpu"] = round(r1.ru_utime + r1.ru_stime - start + self.load_cpu_pending, 6)
+        res["j_cpu"] = round(_own_cpu() - start + self.load_cpu_pending, 6)
         self.load_cpu_pending = 0.0
         return res
 
@@ -1676,12 +1673,8 @@ class Runner:
         null = None
         if stdin_fd is None:
             stdin_fd = null = os.open(os.devnull, os.O_RDONLY)
-        if r.get("end") is not None:
-            # R has waited in recv since its last test ended: those figures are these
-            r["cpu0"], (r["hwm0"], r["rss0"], _) = r.pop("end")
-        else:
-            r["cpu0"] = r["stat"].cpu()
-            r["hwm0"], r["rss0"], _ = r["stat"].mem()
+        # R has waited in recv since its last test ended clean: those figures are these
+        r["cpu0"], r["hwm0"], r["rss0"], _ = r["end"]
         t0 = time.monotonic()
         try:
             argv = test.get("argv")
@@ -1703,8 +1696,7 @@ class Runner:
 
     def run_zygote(self, test, stdin_fd):
         r = self.runner
-        if r is not None and r["tests"] and (
-                r["cpu_used"] + r["max_own"] > self.lim["time_s"]):
+        if r is not None and r["end"][0] - r["birth"] + r["max_own"] > self.lim["time_s"]:
             # Charged with what it already spent, R would likely pass the limit in this
             # test (and the test would be run again, see below): a fresh process at once.
             self.stop_runner()
@@ -1715,10 +1707,6 @@ class Runner:
                 carried = max(0.0, r["cpu0"] - r["birth"])
                 res["carried"] = round(carried, 4)
                 if self.reused_result_stands(res, carried):
-                    if self.runner is r:        # R ended clean and takes the next test
-                        r["tests"] += 1
-                        r["max_own"] = max(r["max_own"], res["cpu"])
-                        r["cpu_used"] = carried + res["cpu"]
                     return res
                 # A later test of R that did not end clean, or whose CPU with what R spent
                 # in earlier tests passes the limit: the verdict a fresh process earns is
@@ -1751,12 +1739,6 @@ class Runner:
         if self.zygote is None and not self.arm_zygote():
             return self.run_forked(test, stdin_fd)
         z = self.zygote
-        out_r, out_w = os.pipe()
-        err_r, err_w = os.pipe()
-        given = stdin_fd
-        null = None
-        if stdin_fd is None:
-            stdin_fd = null = os.open(os.devnull, os.O_RDONLY)
         stat, birth = None, 0.0
         if self.reuse:
             try:
@@ -1767,11 +1749,13 @@ class Runner:
                     stat.close()
                 # Z cannot be measured (gone?): this test as a plain fork, the next anew
                 self.stop_zygote()
-                os.close(out_r)
-                os.close(err_r)
-                if null is not None:
-                    os.close(null)
-                return self.run_forked(test, given)
+                return self.run_forked(test, stdin_fd)
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        given = stdin_fd
+        null = None
+        if stdin_fd is None:
+            stdin_fd = null = os.open(os.devnull, os.O_RDONLY)
         t0 = time.monotonic()
         pid = 0
         try:
@@ -1794,11 +1778,11 @@ class Runner:
             if pid == z["pid"]:
                 # Z became R (see _zygote): its channel is now R's, and no zygote is left
                 self.zygote = None
-                # birth: Z's own CPU (lockdown, compile), never charged to a test;
-                # cpu_used: what R's finished tests spent; max_own: the most one took
+                # birth: Z's own CPU (lockdown, compile), never charged to a test; end:
+                # R's figures when its last test ended clean; max_own: the most one took
                 self.runner = {"pid": pid, "sock": z["sock"], "cpu0": birth, "birth": birth,
-                               "hwm0": 0, "rss0": 0, "tests": 0, "max_own": 0.0,
-                               "cpu_used": 0.0, "stat": stat, "end": None}
+                               "hwm0": 0, "rss0": 0, "max_own": 0.0, "stat": stat,
+                               "end": None}
             else:
                 pid = 0
         if stat is not None and self.runner is None:
@@ -1816,10 +1800,7 @@ class Runner:
             os.close(err_r)
             return self.run_forked(test, given)
         res = self.watch(pid, t0, out_r, err_r, None, own_pipes=True)
-        r = self.runner
-        if r is not None and r["pid"] == pid:      # R's first test: a fresh process's
-            r["tests"], r["max_own"], r["cpu_used"] = 1, res["cpu"], res["cpu"]
-        res["carried"] = 0.0
+        res["carried"] = 0.0        # (a fresh process)
         return res
 
     # functional ------------------------------------------------------------------------
@@ -2149,7 +2130,8 @@ class Runner:
             as_bytes = self.lim["as_bytes"] or 1 << 62
             if hwm * 1024 > as_bytes // 4 or size * 1024 > as_bytes // 2:
                 done_retire = True
-            runner["end"] = (cpu_now, (hwm, rss, size))
+            runner["end"] = (cpu_now, hwm, rss, size)
+            runner["max_own"] = max(runner["max_own"], r_cpu)
             keep = (keep, pid)
             pid, waited = None, None
         elif runner is not None:

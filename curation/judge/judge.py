@@ -221,11 +221,13 @@ def _to_run_result(raw: dict, limits: Limits, isolation: str, functional: bool,
         # (carried_cpu: what the test's process spent in the solution's earlier tests, when
         # one process ran them; the driver re-runs such a test fresh before it gets here)
         rr.status = "TLE"
-        rr.message = ("wall-clock limit exceeded" if raw.get("timed_out")
-                      else f"CPU time {rr.time_cpu:.2f}s > {limits.time_s}s"
-                      if rr.time_cpu > limits.time_s or not rr.carried_cpu
-                      else f"CPU time {rr.time_cpu:.2f}s + {rr.carried_cpu:.2f}s spent in "
-                           f"earlier tests > {limits.time_s}s")
+        if raw.get("timed_out"):
+            rr.message = "wall-clock limit exceeded"
+        elif rr.carried_cpu and rr.time_cpu <= limits.time_s:
+            rr.message = (f"CPU time {rr.time_cpu:.2f}s + {rr.carried_cpu:.2f}s spent in "
+                          f"earlier tests > {limits.time_s}s")
+        else:
+            rr.message = f"CPU time {rr.time_cpu:.2f}s > {limits.time_s}s"
     elif rr.exit_code == 0 and rr.signal is None:
         rr.status = "OK"
     elif any(m in stderr for m in _MEM_MARKERS) or rr.memory_kb >= 0.95 * mem_limit_kb:

@@ -126,7 +126,6 @@ def test_judge_children_stay_warm_and_a_deadline_replaces_one():
     assert len(reward._idle_children) == 1
     first = reward._idle_children[0].proc
     assert score_completion(good, SUM_GT).score == 1.0
-    assert reward._idle_children == [] or reward._idle_children[0].proc is first
     assert [c.proc for c in reward._idle_children] == [first]
     assert score_completion(fenced("while True:\n    pass"), SUM_GT, deadline_s=1.0).verdict == "DEADLINE"
     assert first.poll() is not None                        # killed with its sandboxes
